@@ -1,0 +1,6 @@
+/**
+ * @packageDocumentation
+ * `@mirrorkit/core`: MirrorMaker 2 compatible replication policies, record codecs and offset
+ * translation. Pure logic, no I/O, apart from the checkpoint reader over kafkajs.
+ */
+export { MirrorKitError } from './errors.js';

@@ -1,17 +1,27 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages resolve to their TypeScript sources in tests (the `source` export condition),
-// so a test never runs against a stale dist/.
-const resolve = { conditions: ['source'] };
+// Tests import workspace packages from their TypeScript sources, so a test never runs against a
+// stale dist/ and needs no build first.
+const packages = ['core', 'testkit', 'client', 'active-active', 'replicator', 'cli'];
+const resolve = {
+  alias: Object.fromEntries(
+    packages.map((name) => [
+      `@mirrorkit/${name}`,
+      fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+    ]),
+  ),
+};
 
 export default defineConfig({
+  resolve,
   test: {
     projects: [
       {
         resolve,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
           environment: 'node',
         },
@@ -24,8 +34,8 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/dist/**'],
           environment: 'node',
           globalSetup: ['./test/global-setup.ts'],
-          // Tests share two real clusters; running files one at a time keeps a 2-core box responsive
-          // and broker-kill tests from pulling the floor out from under their neighbours.
+          // Tests share two real clusters; one file at a time keeps a 2-core box responsive and
+          // broker-kill tests from pulling the floor out from under their neighbours.
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -1,0 +1,16 @@
+/**
+ * @packageDocumentation
+ * `@mirrorkit/testkit`: real Apache Kafka (KRaft) clusters and real MirrorMaker 2 on loopback,
+ * started from jars fetched from Maven Central. No Docker, no mock broker.
+ *
+ * @example
+ * ```ts
+ * import { startClusters } from '@mirrorkit/testkit';
+ * const [east, west] = await startClusters(['us-east', 'us-west']);
+ * console.log(east.bootstrapServers, west.bootstrapServers);
+ * await Promise.all([east.stop(), west.stop()]);
+ * ```
+ */
+export { type KafkaCluster, type StartClusterOptions, startCluster, startClusters } from './kafka-cluster.js';
+export { ensureKafkaRuntime, type KafkaRuntime, pinnedKafkaVersion, selectedKafkaVersion } from './kafka-runtime.js';
+export { TestkitError, type TestkitErrorCode } from './testkit-error.js';

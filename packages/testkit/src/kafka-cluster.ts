@@ -1,0 +1,266 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { newClusterId } from './cluster-id.js';
+import { freePorts } from './free-ports.js';
+import { type JvmProcess, runJvmTool, startJvm } from './jvm-process.js';
+import { ensureKafkaRuntime, type KafkaRuntime } from './kafka-runtime.js';
+import { TestkitError } from './testkit-error.js';
+
+/** Options for {@link startCluster}. */
+export interface StartClusterOptions {
+  /** The cluster's alias, e.g. `us-east`; used in folder names and messages. */
+  alias: string;
+  /** Kafka version; defaults to `KAFKA_VERSION` or the version pinned in the testkit's pom. */
+  version?: string;
+  /** Extra or overriding `server.properties` entries. */
+  brokerProperties?: Readonly<Record<string, string>>;
+  /** Folder under which the cluster keeps its data and log; a fresh temp folder by default. */
+  baseDir?: string;
+  /** How long to wait for the broker to serve requests. Default 90 s (two JVMs on two cores are slow). */
+  startTimeoutMs?: number;
+  /** JVM heap for the broker. Default `512m`. */
+  heap?: string;
+}
+
+/** A running single-node KRaft cluster (combined broker and controller) on loopback. */
+export interface KafkaCluster {
+  readonly alias: string;
+  readonly version: string;
+  readonly clusterId: string;
+  /** `127.0.0.1:<port>`, ready to hand to kafkajs. */
+  readonly bootstrapServers: string;
+  /** Same as `[bootstrapServers]`, the shape kafkajs's `brokers` option takes. */
+  readonly brokers: readonly string[];
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** How long the last (re)start took from launching the JVM to the first successful client call. */
+  readonly startupMs: number;
+  /** The broker JVM's pid (the process group leader). */
+  readonly pid: number;
+  isRunning(): boolean;
+  /** Clean shutdown (SIGTERM), then removes the data folder. The handle is done after this. */
+  stop(): Promise<void>;
+  /** SIGKILL, as if the host died. The data folder stays, so {@link KafkaCluster.restart} recovers it. */
+  kill(): Promise<void>;
+  /** Starts the broker again on the same ports and data folder (stopping it first if running). */
+  restart(): Promise<void>;
+  /** The last lines of the broker log, for test failure reports. */
+  logTail(lines?: number): string;
+}
+
+const BROKER_MAIN = 'kafka.Kafka';
+const STORAGE_TOOL = 'kafka.tools.StorageTool';
+
+function serverProperties(
+  ports: { client: number; controller: number },
+  dataDir: string,
+  overrides: Readonly<Record<string, string>>,
+): string {
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    // A static voter set works on 3.9 and 4.x alike and needs no extra format flag.
+    'controller.quorum.voters': `1@127.0.0.1:${ports.controller}`,
+    listeners: `PLAINTEXT://127.0.0.1:${ports.client},CONTROLLER://127.0.0.1:${ports.controller}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.client}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': join(dataDir, 'log'),
+    'num.partitions': '1',
+    'default.replication.factor': '1',
+    'min.insync.replicas': '1',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '3',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '3',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    // Test groups should not wait 3 s for members that will never come.
+    'group.initial.rebalance.delay.ms': '0',
+    // Tests create their topics on purpose; an implicit create hides a wrong topic name.
+    'auto.create.topics.enable': 'false',
+    'num.network.threads': '2',
+    'num.io.threads': '2',
+    'log.segment.bytes': String(64 * 1024 * 1024),
+    'log.cleaner.dedupe.buffer.size': String(8 * 1024 * 1024),
+    ...overrides,
+  };
+  return `${Object.entries(props)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')}\n`;
+}
+
+/** Retries a cheap admin call until it succeeds: an open port alone does not prove the broker serves. */
+async function waitUntilServing(
+  bootstrap: string,
+  jvm: JvmProcess,
+  deadline: number,
+  alias: string,
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: `testkit-ready-${alias}`,
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!jvm.isRunning()) {
+      throw new TestkitError(
+        'TESTKIT_PROCESS_EXITED',
+        `broker for ${alias} exited during start; log tail:\n${jvm.logTail(60)}`,
+      );
+    }
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.length > 0 && cluster.controller !== null) return;
+    } catch (error) {
+      lastError = error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 250));
+  }
+  throw new TestkitError(
+    'TESTKIT_START_TIMEOUT',
+    `broker for ${alias} did not serve requests in time (last error: ${String(lastError)}); log tail:\n${jvm.logTail(60)}`,
+  );
+}
+
+function portInUse(jvm: JvmProcess): boolean {
+  return /Address already in use|BindException/.test(jvm.logTail(200));
+}
+
+/**
+ * Formats and starts a one-node KRaft cluster on free loopback ports and resolves once a client
+ * call succeeds. The jars are fetched from Maven Central on first use.
+ */
+export async function startCluster(options: StartClusterOptions): Promise<KafkaCluster> {
+  if (!/^[A-Za-z0-9._-]+$/.test(options.alias)) {
+    throw new TestkitError('TESTKIT_BAD_ARGUMENT', `cluster alias "${options.alias}" must match [A-Za-z0-9._-]+`);
+  }
+  const runtime = await ensureKafkaRuntime(options.version ? { version: options.version } : {});
+  const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), 'mirrorkit-kafka-'));
+  const dataDir = join(baseDir, options.alias);
+  const timeoutMs = options.startTimeoutMs ?? 90_000;
+  const clusterId = newClusterId();
+
+  for (let attempt = 1; ; attempt++) {
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    const [client, controller] = (await freePorts(2)) as [number, number];
+    const propsFile = join(dataDir, 'server.properties');
+    writeFileSync(propsFile, serverProperties({ client, controller }, dataDir, options.brokerProperties ?? {}));
+    await runJvmTool({
+      runtime,
+      mainClass: STORAGE_TOOL,
+      args: ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'],
+      logFile: join(dataDir, 'format.log'),
+      what: `formatting storage for ${options.alias}`,
+    });
+    try {
+      return await launch({ runtime, options, dataDir, propsFile, clusterId, bootstrap: `127.0.0.1:${client}`, timeoutMs, baseDir });
+    } catch (error) {
+      // A port picked as free can be taken before the JVM binds it; only that case is worth a retry.
+      if (attempt < 3 && error instanceof PortTakenError) continue;
+      throw error instanceof PortTakenError ? error.original : error;
+    }
+  }
+}
+
+class PortTakenError extends Error {
+  constructor(readonly original: unknown) {
+    super('port taken');
+  }
+}
+
+async function launch(ctx: {
+  runtime: KafkaRuntime;
+  options: StartClusterOptions;
+  dataDir: string;
+  propsFile: string;
+  clusterId: string;
+  bootstrap: string;
+  timeoutMs: number;
+  baseDir: string;
+}): Promise<KafkaCluster> {
+  const logFile = join(ctx.dataDir, 'broker.log');
+  const startJvmNow = (): JvmProcess =>
+    startJvm({ runtime: ctx.runtime, mainClass: BROKER_MAIN, args: [ctx.propsFile], logFile, heap: ctx.options.heap ?? '512m' });
+
+  let jvm = startJvmNow();
+  let startupMs = 0;
+  const startedAt = Date.now();
+  try {
+    await waitUntilServing(ctx.bootstrap, jvm, startedAt + ctx.timeoutMs, ctx.options.alias);
+  } catch (error) {
+    await jvm.kill();
+    if (portInUse(jvm)) throw new PortTakenError(error);
+    throw error;
+  }
+  startupMs = Date.now() - startedAt;
+  let stopped = false;
+
+  const cluster: KafkaCluster = {
+    alias: ctx.options.alias,
+    version: ctx.runtime.version,
+    clusterId: ctx.clusterId,
+    bootstrapServers: ctx.bootstrap,
+    brokers: [ctx.bootstrap],
+    dataDir: ctx.dataDir,
+    logFile,
+    get startupMs() {
+      return startupMs;
+    },
+    get pid() {
+      return jvm.pid;
+    },
+    isRunning: () => jvm.isRunning(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await jvm.stop();
+      if (!process.env.MIRRORKIT_KEEP_LOGS) rmSync(ctx.dataDir, { recursive: true, force: true });
+      if (!ctx.options.baseDir) rmSync(ctx.baseDir, { recursive: true, force: true });
+    },
+    async kill() {
+      await jvm.kill();
+    },
+    async restart() {
+      if (stopped) throw new TestkitError('TESTKIT_BAD_ARGUMENT', `cluster ${ctx.options.alias} was stopped for good`);
+      await jvm.stop();
+      jvm = startJvmNow();
+      const restartedAt = Date.now();
+      await waitUntilServing(ctx.bootstrap, jvm, restartedAt + ctx.timeoutMs, ctx.options.alias);
+      startupMs = Date.now() - restartedAt;
+    },
+    logTail: (lines?: number) => jvm.logTail(lines),
+  };
+  return cluster;
+}
+
+/** Starts several clusters in parallel; if one fails, the others are stopped before rejecting. */
+export async function startClusters(
+  aliases: readonly string[],
+  options: Omit<StartClusterOptions, 'alias'> = {},
+): Promise<KafkaCluster[]> {
+  // Fetch jars once up front so parallel starts do not race to fill the cache.
+  await ensureKafkaRuntime(options.version ? { version: options.version } : {});
+  const results = await Promise.allSettled(aliases.map((alias) => startCluster({ ...options, alias })));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : Promise.resolve())),
+    );
+    throw failed.reason;
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<KafkaCluster>).value);
+}

@@ -1,5 +1,5 @@
-import type { TestProject } from 'vitest/node';
 import { type KafkaCluster, startClusters } from '@mirrorkit/testkit';
+import type { TestProject } from 'vitest/node';
 
 /** What integration tests receive through `inject('kafka')`. */
 export interface ProvidedKafka {

@@ -12,5 +12,17 @@
  * ```
  */
 export { type KafkaCluster, type StartClusterOptions, startCluster, startClusters } from './kafka-cluster.js';
-export { ensureKafkaRuntime, type KafkaRuntime, pinnedKafkaVersion, selectedKafkaVersion } from './kafka-runtime.js';
+export {
+  ensureKafkaRuntime,
+  type KafkaRuntime,
+  pinnedKafkaVersion,
+  selectedKafkaVersion,
+} from './kafka-runtime.js';
+export {
+  type MirrorMakerProcess,
+  type MirrorMakerTestPropertiesOptions,
+  mirrorMakerTestProperties,
+  type StartMirrorMakerOptions,
+  startMirrorMaker,
+} from './mirror-maker.js';
 export { TestkitError, type TestkitErrorCode } from './testkit-error.js';

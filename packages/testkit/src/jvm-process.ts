@@ -47,7 +47,10 @@ export function tailFile(path: string, lines = 60): string {
     const size = statSync(path).size;
     const start = Math.max(0, size - 256 * 1024);
     const text = readFileSync(path).subarray(start).toString('utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return `(no log at ${path})`;
   }

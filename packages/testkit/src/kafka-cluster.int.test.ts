@@ -15,7 +15,11 @@ describe('a real broker survives SIGKILL', () => {
 
   it('keeps committed records and group offsets across kill -9 and restart', async () => {
     onTestFailed(() => console.error(`broker log tail:\n${cluster.logTail(80)}`));
-    const kafka = new Kafka({ clientId: 'kill-restart', brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'kill-restart',
+      brokers: [...cluster.brokers],
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 2 }], waitForLeaders: true });
@@ -27,13 +31,25 @@ describe('a real broker survives SIGKILL', () => {
       messages: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
     });
     await producer.disconnect();
-    await admin.setOffsets({ groupId: 'durable-group', topic: 'durable', partitions: [{ partition: 0, offset: '7' }, { partition: 1, offset: '11' }] });
+    await admin.setOffsets({
+      groupId: 'durable-group',
+      topic: 'durable',
+      partitions: [
+        { partition: 0, offset: '7' },
+        { partition: 1, offset: '11' },
+      ],
+    });
     await admin.disconnect();
 
+    console.log(`[testkit] ${cluster.alias} started in ${cluster.startupMs} ms`);
     const pidBefore = cluster.pid;
     await cluster.kill();
     expect(cluster.isRunning()).toBe(false);
+    const t0 = Date.now();
     await cluster.restart();
+    console.log(
+      `[testkit] restart after SIGKILL served requests in ${Date.now() - t0} ms (startupMs=${cluster.startupMs})`,
+    );
     expect(cluster.isRunning()).toBe(true);
     expect(cluster.pid).not.toBe(pidBefore);
 

@@ -6,6 +6,7 @@ import { newClusterId } from './cluster-id.js';
 import { freePorts } from './free-ports.js';
 import { type JvmProcess, runJvmTool, startJvm } from './jvm-process.js';
 import { ensureKafkaRuntime, type KafkaRuntime } from './kafka-runtime.js';
+import { claimRunDir, sweepStaleRunDirs } from './stale-run-dirs.js';
 import { TestkitError } from './testkit-error.js';
 
 /** Options for {@link startCluster}. */
@@ -50,6 +51,7 @@ export interface KafkaCluster {
   logTail(lines?: number): string;
 }
 
+const RUN_DIR_PREFIX = 'mirrorkit-kafka-';
 const BROKER_MAIN = 'kafka.Kafka';
 const STORAGE_TOOL = 'kafka.tools.StorageTool';
 
@@ -83,6 +85,10 @@ function serverProperties(
     'group.initial.rebalance.delay.ms': '0',
     // Tests create their topics on purpose; an implicit create hides a wrong topic name.
     'auto.create.topics.enable': 'false',
+    // After a SIGKILL the restarted broker must wait for its old registration's session to expire
+    // before it may register again; Kafka's 9 s default makes every crash drill 15 s slower.
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
     'num.network.threads': '2',
     'num.io.threads': '2',
     'log.segment.bytes': String(64 * 1024 * 1024),
@@ -145,10 +151,18 @@ function portInUse(jvm: JvmProcess): boolean {
  */
 export async function startCluster(options: StartClusterOptions): Promise<KafkaCluster> {
   if (!/^[A-Za-z0-9._-]+$/.test(options.alias)) {
-    throw new TestkitError('TESTKIT_BAD_ARGUMENT', `cluster alias "${options.alias}" must match [A-Za-z0-9._-]+`);
+    throw new TestkitError(
+      'TESTKIT_BAD_ARGUMENT',
+      `cluster alias "${options.alias}" must match [A-Za-z0-9._-]+`,
+    );
   }
   const runtime = await ensureKafkaRuntime(options.version ? { version: options.version } : {});
-  const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), 'mirrorkit-kafka-'));
+  let baseDir = options.baseDir;
+  if (!baseDir) {
+    sweepStaleRunDirs(RUN_DIR_PREFIX);
+    baseDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    claimRunDir(baseDir);
+  }
   const dataDir = join(baseDir, options.alias);
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   const clusterId = newClusterId();
@@ -158,7 +172,10 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
     mkdirSync(dataDir, { recursive: true });
     const [client, controller] = (await freePorts(2)) as [number, number];
     const propsFile = join(dataDir, 'server.properties');
-    writeFileSync(propsFile, serverProperties({ client, controller }, dataDir, options.brokerProperties ?? {}));
+    writeFileSync(
+      propsFile,
+      serverProperties({ client, controller }, dataDir, options.brokerProperties ?? {}),
+    );
     await runJvmTool({
       runtime,
       mainClass: STORAGE_TOOL,
@@ -167,7 +184,16 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
       what: `formatting storage for ${options.alias}`,
     });
     try {
-      return await launch({ runtime, options, dataDir, propsFile, clusterId, bootstrap: `127.0.0.1:${client}`, timeoutMs, baseDir });
+      return await launch({
+        runtime,
+        options,
+        dataDir,
+        propsFile,
+        clusterId,
+        bootstrap: `127.0.0.1:${client}`,
+        timeoutMs,
+        baseDir,
+      });
     } catch (error) {
       // A port picked as free can be taken before the JVM binds it; only that case is worth a retry.
       if (attempt < 3 && error instanceof PortTakenError) continue;
@@ -194,7 +220,13 @@ async function launch(ctx: {
 }): Promise<KafkaCluster> {
   const logFile = join(ctx.dataDir, 'broker.log');
   const startJvmNow = (): JvmProcess =>
-    startJvm({ runtime: ctx.runtime, mainClass: BROKER_MAIN, args: [ctx.propsFile], logFile, heap: ctx.options.heap ?? '512m' });
+    startJvm({
+      runtime: ctx.runtime,
+      mainClass: BROKER_MAIN,
+      args: [ctx.propsFile],
+      logFile,
+      heap: ctx.options.heap ?? '512m',
+    });
 
   let jvm = startJvmNow();
   let startupMs = 0;
@@ -235,7 +267,8 @@ async function launch(ctx: {
       await jvm.kill();
     },
     async restart() {
-      if (stopped) throw new TestkitError('TESTKIT_BAD_ARGUMENT', `cluster ${ctx.options.alias} was stopped for good`);
+      if (stopped)
+        throw new TestkitError('TESTKIT_BAD_ARGUMENT', `cluster ${ctx.options.alias} was stopped for good`);
       await jvm.stop();
       jvm = startJvmNow();
       const restartedAt = Date.now();

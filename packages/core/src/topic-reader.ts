@@ -1,0 +1,235 @@
+import { createRequire } from 'node:module';
+import type { Kafka } from 'kafkajs';
+import { MirrorKitError } from './errors.js';
+
+/** Why a groupless read failed. */
+export type TopicReaderErrorCode = 'READER_UNSUPPORTED_CLIENT' | 'READER_UNKNOWN_TOPIC' | 'READER_TIMEOUT';
+
+/** A failure reading a topic directly (no consumer group). The message names topic and cluster. */
+export class TopicReaderError extends MirrorKitError {
+  declare readonly code: TopicReaderErrorCode;
+  constructor(code: TopicReaderErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** One record as read from a partition. `key`/`value` are null for null keys and tombstones. */
+export interface ReadRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+}
+
+/** Options for {@link readTopicToEnd}. */
+export interface ReadTopicOptions {
+  /** Give up (with {@link TopicReaderError} `READER_TIMEOUT`) after this long. Default 30 s. */
+  timeoutMs?: number;
+  /** Bytes asked per partition per fetch. Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** Where to start per partition; partitions not listed start at their earliest offset. */
+  startOffsets?: ReadonlyMap<number, bigint>;
+}
+
+// kafkajs 2.2.4 (pinned; the project is no longer developed) has no manual partition assignment:
+// every consumer joins a group. Reading MM2's internal topics must not create, join or rebalance any
+// group, so this module drives kafkajs's own cluster and broker layers directly. It reuses the
+// caller's Kafka instance, so TLS, SASL and socket settings are exactly the caller's.
+interface KafkajsBroker {
+  fetch(request: {
+    replicaId: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: KafkajsPartitionData[] }[] }>;
+}
+interface KafkajsPartitionData {
+  partition: number;
+  highWatermark: string;
+  abortedTransactions: unknown[];
+  messages: KafkajsMessage[];
+}
+interface KafkajsMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  isControlRecord?: boolean;
+}
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
+  findBroker(target: { nodeId: number }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(
+    topics: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+interface KafkajsBatch {
+  messages: KafkajsMessage[];
+  isEmptyIncludingFiltered(): boolean;
+  lastOffset(): string;
+}
+type BatchConstructor = new (
+  topic: string,
+  fetchedOffset: string,
+  data: KafkajsPartitionData,
+) => KafkajsBatch;
+
+const requireFromHere = createRequire(import.meta.url);
+let batchClass: BatchConstructor | undefined;
+
+function kafkajsBatch(): BatchConstructor {
+  // The consumer's Batch filters aborted transactions and control records the same way a kafkajs
+  // consumer does, so a transactional MM2 (exactly-once) topic reads correctly.
+  batchClass ??= requireFromHere('kafkajs/src/consumer/batch.js') as BatchConstructor;
+  return batchClass;
+}
+
+const READ_COMMITTED = 1;
+const CONSUMER_REPLICA_ID = -1;
+
+function clusterOf(kafka: Kafka): KafkajsCluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const create = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  if (typeof create !== 'function') {
+    throw new TopicReaderError(
+      'READER_UNSUPPORTED_CLIENT',
+      'this kafkajs build does not expose its cluster layer; @mirrorkit/core supports kafkajs 2.2.x',
+    );
+  }
+  return create({ metadataMaxAge: 300_000, allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
+}
+
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+}
+
+function errorType(error: unknown): string | undefined {
+  const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/**
+ * Reads every partition of `topic` from its earliest offset (or `startOffsets`) up to the end
+ * offsets taken when the call starts, and returns the records in offset order per partition.
+ * Records written after the call started are not waited for: the read ends at a known point
+ * instead of "when it has been quiet for a while".
+ *
+ * It joins no consumer group and commits nothing. Reads use `read_committed`.
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  options: ReadTopicOptions = {},
+): Promise<ReadRecord[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const maxBytes = options.maxBytesPerPartition ?? 1024 * 1024;
+  const cluster = clusterOf(kafka);
+  const Batch = kafkajsBatch();
+  const records: ReadRecord[] = [];
+  await cluster.connect();
+  try {
+    try {
+      await cluster.addTargetTopic(topic);
+    } catch (error) {
+      if (errorType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        throw new TopicReaderError(
+          'READER_UNKNOWN_TOPIC',
+          `topic "${topic}" does not exist on this cluster`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
+    if (partitions.length === 0) {
+      throw new TopicReaderError('READER_UNKNOWN_TOPIC', `topic "${topic}" does not exist on this cluster`);
+    }
+    const offsets = async (fromBeginning: boolean): Promise<Map<number, bigint>> => {
+      const [result] = await cluster.fetchTopicsOffset([
+        { topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning },
+      ]);
+      return new Map((result?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    };
+    const earliest = await offsets(true);
+    const ends = await offsets(false);
+    const next = new Map<number, bigint>();
+    for (const partition of partitions) {
+      const start = options.startOffsets?.get(partition) ?? earliest.get(partition) ?? 0n;
+      const low = earliest.get(partition) ?? 0n;
+      next.set(partition, start < low ? low : start);
+    }
+
+    for (const partition of partitions) {
+      const end = ends.get(partition) ?? 0n;
+      while ((next.get(partition) ?? 0n) < end) {
+        if (Date.now() > deadline) {
+          throw new TopicReaderError(
+            'READER_TIMEOUT',
+            `reading "${topic}" partition ${partition} stopped at offset ${next.get(partition)} of ${end}: timed out`,
+          );
+        }
+        const fetchOffset = next.get(partition) ?? 0n;
+        try {
+          const leader = cluster
+            .findTopicPartitionMetadata(topic)
+            .find((p) => p.partitionId === partition)?.leader;
+          const broker = await cluster.findBroker({ nodeId: leader ?? -1 });
+          const response = await broker.fetch({
+            replicaId: CONSUMER_REPLICA_ID,
+            isolationLevel: READ_COMMITTED,
+            maxWaitTime: 200,
+            minBytes: 1,
+            maxBytes,
+            topics: [{ topic, partitions: [{ partition, fetchOffset: fetchOffset.toString(), maxBytes }] }],
+          });
+          const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
+          if (!data) continue;
+          const batch = new Batch(topic, fetchOffset.toString(), data);
+          for (const message of batch.messages) {
+            const offset = BigInt(message.offset);
+            if (offset >= end) break;
+            records.push({
+              topic,
+              partition,
+              offset,
+              timestamp: BigInt(message.timestamp),
+              key: message.key,
+              value: message.value,
+              headers: message.headers ?? {},
+            });
+          }
+          // lastOffset() covers batches emptied by compaction or made of control records, so the
+          // read always moves forward.
+          if (!batch.isEmptyIncludingFiltered()) next.set(partition, BigInt(batch.lastOffset()) + 1n);
+        } catch (error) {
+          if (errorType(error) === 'OFFSET_OUT_OF_RANGE') {
+            // Retention deleted what we were about to read; carry on from what remains.
+            next.set(partition, (await offsets(true)).get(partition) ?? fetchOffset);
+          } else if (isRetriable(error)) {
+            await cluster.refreshMetadata().catch(() => undefined);
+            await new Promise((resolveSleep) => setTimeout(resolveSleep, 100));
+          } else {
+            throw error;
+          }
+        }
+      }
+    }
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
+  }
+  return records;
+}

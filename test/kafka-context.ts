@@ -4,19 +4,26 @@ import { inject, onTestFailed } from 'vitest';
 import { tailFile } from '../packages/testkit/src/jvm-process.js';
 
 /** The two clusters the integration globalSetup started, by alias. */
-export function sharedClusters(): { version: string; east: string; west: string } {
+export function sharedClusters(options: { attachLogsToTest?: boolean } = {}): {
+  version: string;
+  east: string;
+  west: string;
+} {
   const kafka = inject('kafka');
   const east = kafka.clusters['us-east'];
   const west = kafka.clusters['us-west'];
   if (!east || !west) throw new Error('globalSetup did not provide us-east and us-west');
   // A failing test shows what the brokers were doing; logs of passing tests stay out of the way.
-  onTestFailed(() => {
-    for (const [alias, cluster] of Object.entries(kafka.clusters)) {
-      console.error(
-        `---- ${alias} broker log tail (${cluster.logFile}) ----\n${tailFile(cluster.logFile, 40)}`,
-      );
-    }
-  });
+  // Hooks (beforeAll) have no test to attach to and pass attachLogsToTest: false.
+  if (options.attachLogsToTest !== false) {
+    onTestFailed(() => {
+      for (const [alias, cluster] of Object.entries(kafka.clusters)) {
+        console.error(
+          `---- ${alias} broker log tail (${cluster.logFile}) ----\n${tailFile(cluster.logFile, 40)}`,
+        );
+      }
+    });
+  }
   return { version: kafka.version, east: east.bootstrapServers, west: west.bootstrapServers };
 }
 

@@ -30,7 +30,15 @@ export async function mm2Interop(...args: string[]): Promise<string[]> {
   const { classes, runtime } = await probe();
   const { stdout } = await run(
     'java',
-    ['-Xmx256m', '-XX:TieredStopAtLevel=1', runtime.loggingFlag.replace(/log4j(2?)\.properties/, 'tools-log4j$1.properties'), '-cp', `${classes}:${runtime.libDir}/*`, MAIN, ...args],
+    [
+      '-Xmx256m',
+      '-XX:TieredStopAtLevel=1',
+      runtime.loggingFlag.replace(/log4j(2?)\.properties/, 'tools-log4j$1.properties'),
+      '-cp',
+      `${classes}:${runtime.libDir}/*`,
+      MAIN,
+      ...args,
+    ],
     { maxBuffer: 256 * 1024 * 1024 },
   );
   return stdout.split('\n').filter((line) => line.length > 0);

@@ -1,10 +1,57 @@
 /**
  * @packageDocumentation
  * `@mirrorkit/core`: MirrorMaker 2 compatible replication policies, record codecs and offset
- * translation. Pure logic, no I/O, apart from the checkpoint reader over kafkajs.
+ * translation. Pure logic, no I/O, apart from two readers over kafkajs (`readTopicToEnd`,
+ * `readCheckpoints`) that join no consumer group.
+ *
+ * @example
+ * ```ts
+ * import { DefaultReplicationPolicy, decodeCheckpoint, encodeCheckpoint, remoteTopicPattern } from '@mirrorkit/core';
+ *
+ * const policy = new DefaultReplicationPolicy();
+ * policy.formatRemoteTopic('us-east', 'orders'); // 'us-east.orders'
+ * remoteTopicPattern(policy, 'orders').test('us-west.us-east.orders'); // true
+ * const { key, value } = encodeCheckpoint({
+ *   consumerGroupId: 'billing', topic: 'us-east.orders', partition: 0,
+ *   upstreamOffset: 120n, downstreamOffset: 118n, metadata: '',
+ * });
+ * decodeCheckpoint(key, value).downstreamOffset; // 118n
+ * ```
  */
+export { CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
+export {
+  type CheckpointReadResult,
+  type ReadCheckpointsOptions,
+  readCheckpoints,
+} from './checkpoint-reader.js';
+export { type CodecErrorCode, type CodecRecordKind, MirrorKitCodecError } from './codec-error.js';
+export {
+  DefaultReplicationPolicy,
+  type DefaultReplicationPolicyOptions,
+} from './default-replication-policy.js';
 export { MirrorKitError } from './errors.js';
+export { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_VERSION } from './heartbeat-codec.js';
+export {
+  IdentityReplicationPolicy,
+  type IdentityReplicationPolicyOptions,
+} from './identity-replication-policy.js';
+export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
+export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';
+export { policyFromConfig } from './policy-from-config.js';
 export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync } from './records.js';
+export {
+  MirrorKitRegionKeyError,
+  parseRegionKey,
+  type RegionKey,
+  regionKey,
+  tryParseRegionKey,
+} from './region-key.js';
+export {
+  isRemoteCopyOf,
+  type RemoteTopicPatternOptions,
+  remoteTopicPattern,
+} from './remote-topic-pattern.js';
+export type { ReplicationPolicy } from './replication-policy.js';
 export {
   type ReadRecord,
   type ReadTopicOptions,
@@ -12,3 +59,4 @@ export {
   TopicReaderError,
   type TopicReaderErrorCode,
 } from './topic-reader.js';
+export { type TranslatedOffset, translateOffsets } from './translate-offsets.js';

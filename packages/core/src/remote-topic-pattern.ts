@@ -9,7 +9,7 @@ export interface RemoteTopicPatternOptions {
   sourceAliases?: readonly string[];
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
@@ -26,14 +26,14 @@ export function remoteTopicPattern(
   topic: string,
   options: RemoteTopicPatternOptions = {},
 ): RegExp {
-  if (policy instanceof IdentityReplicationPolicy) return new RegExp(`^${escape(topic)}$`);
+  if (policy instanceof IdentityReplicationPolicy) return new RegExp(`^${escapeRegExp(topic)}$`);
   if (!(policy instanceof DefaultReplicationPolicy)) {
     throw new MirrorKitPolicyError(
       'POLICY_INVALID_CONFIG',
       'remoteTopicPattern needs a Default or Identity policy; use isRemoteCopyOf',
     );
   }
-  const separator = escape(policy.separator);
+  const separator = escapeRegExp(policy.separator);
   const aliases = options.sourceAliases;
   if (aliases !== undefined) {
     for (const alias of aliases) {
@@ -47,8 +47,8 @@ export function remoteTopicPattern(
   }
   // An alias is a run of topic-name characters that does not contain the separator, the same
   // thing MM2's topicSource() cuts off at the first separator.
-  const alias = aliases ? `(?:${aliases.map(escape).join('|')})` : `(?:(?!${separator})[A-Za-z0-9._-])+`;
-  return new RegExp(`^(?:${alias}${separator})*${escape(topic)}$`);
+  const alias = aliases ? `(?:${aliases.map(escapeRegExp).join('|')})` : `(?:(?!${separator})[A-Za-z0-9._-])+`;
+  return new RegExp(`^(?:${alias}${separator})*${escapeRegExp(topic)}$`);
 }
 
 /**

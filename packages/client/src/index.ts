@@ -1,7 +1,53 @@
 /**
  * @packageDocumentation
- * `@mirrorkit/client`: Failover-aware Kafka consumer and producer for multi-region topologies.
+ * `@mirrorkit/client`: failover-aware Kafka consumer and producer for multi-region topologies
+ * replicated by MirrorMaker 2 (or the MirrorKit replicator). A consumer reads a logical topic and
+ * all its remote copies, and fails over by translating its group's offsets through MM2
+ * checkpoints; a producer holds sends during a failover and delivers them to the new cluster.
  *
- * This package is a shell in the workspace; its API lands with its own issue.
+ * @example
+ * ```ts
+ * import { MirrorKit } from '@mirrorkit/client';
+ *
+ * const mk = new MirrorKit({
+ *   clusters: {
+ *     'us-east': { brokers: ['kafka.us-east.example:9092'] },
+ *     'us-west': { brokers: ['kafka.us-west.example:9092'] },
+ *   },
+ *   activeCluster: 'us-east',
+ * });
+ * const consumer = mk.consumer({ groupId: 'billing', automaticFailover: true });
+ * consumer.on('failover:complete', (report) => console.log(report.from, '->', report.to, report.durationMs));
+ * await consumer.subscribe({ topics: ['orders'] }); // orders, us-west.orders, ...
+ * await consumer.run({
+ *   eachMessage: async ({ message, origin }) => console.log(origin.cluster, message.key?.toString()),
+ * });
+ * ```
  */
-export const PACKAGE_NAME = '@mirrorkit/client';
+export type { ClusterConnection, MirrorKitConfig } from './client-config.js';
+export { type ClientErrorCode, MirrorKitClientError } from './client-error.js';
+export type {
+  ClusterHealth,
+  ConsumerEvents,
+  FailoverReport,
+  ProducerEvents,
+  TranslatedPosition,
+} from './client-events.js';
+export {
+  MirrorKitConsumer,
+  type MirrorKitConsumerOptions,
+  type MirrorKitEachBatchPayload,
+  type MirrorKitEachMessagePayload,
+  type MirrorKitRunConfig,
+  type MirrorKitSubscription,
+} from './failover-consumer.js';
+export { MirrorKitProducer, type MirrorKitProducerOptions } from './failover-producer.js';
+export {
+  HealthMonitor,
+  type HealthMonitorEvents,
+  type HealthMonitorOptions,
+  newestHeartbeat,
+} from './health-monitor.js';
+export type { MessageOrigin } from './message-origin.js';
+export { messageOrigin } from './message-origin.js';
+export { MirrorKit } from './mirror-kit.js';

@@ -1,0 +1,530 @@
+import { readCheckpoints, remoteTopicPattern } from '@mirrorkit/core';
+import { EventEmitter } from 'eventemitter3';
+import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import type { ResolvedConfig } from './client-config.js';
+import { MirrorKitClientError } from './client-error.js';
+import type { ConsumerEvents, FailoverReport, TranslatedPosition } from './client-events.js';
+import type { HealthMonitor } from './health-monitor.js';
+import { type MessageOrigin, messageOrigin } from './message-origin.js';
+
+/** Options of {@link MirrorKitConsumer}. */
+export interface MirrorKitConsumerOptions {
+  /** The consumer group, the same on every cluster. */
+  groupId: string;
+  /**
+   * What a failover does for a partition of a remote topic that no checkpoint covers:
+   * `earliest` (default) replays it from its first record, so nothing is skipped; `latest`
+   * starts at its end, skipping what it holds, for consumers that only want new records.
+   */
+  noCheckpoint?: 'earliest' | 'latest';
+  /** How often topic metadata is re-read to find new remote topics. Default 5000 ms. */
+  metadataRefreshMs?: number;
+  /** Fail over by itself when the active cluster turns unhealthy. Default false. */
+  automaticFailover?: boolean | { target?: string };
+  /** The longest a failover waits for the old cluster's consumer to stop. Default 3000 ms. */
+  stopTimeoutMs?: number;
+  /** The longest a topic listing may take before it counts as failed. Default 5000 ms. */
+  metadataTimeoutMs?: number;
+  /** The longest a failover spends reading checkpoints. Default 15000 ms. */
+  checkpointTimeoutMs?: number;
+  /** kafkajs consumer settings (sessionTimeout, maxBytes, …) applied on every cluster. */
+  kafkajs?: Omit<ConsumerConfig, 'groupId'>;
+}
+
+/** What to consume: logical topic names, and whether their remote copies come too. */
+export interface MirrorKitSubscription {
+  /** Logical topic names, e.g. `['orders']`. */
+  topics: readonly string[];
+  /** Also consume every remote copy (`us-east.orders`, …) on the active cluster. Default true. */
+  remote?: boolean;
+  /** Only remote copies from these source aliases. Default: any alias. */
+  sourceAliases?: readonly string[];
+  /** Start partitions with no committed offset at their beginning. Default false. */
+  fromBeginning?: boolean;
+  /** Where topics discovered while running start (when the group has no offset). Default `earliest`. */
+  newTopicsFrom?: 'earliest' | 'latest';
+}
+
+/** kafkajs's eachMessage payload plus where the record came from. */
+export type MirrorKitEachMessagePayload = EachMessagePayload & {
+  /** The alias of the cluster it was read from. */
+  readonly cluster: string;
+  readonly origin: MessageOrigin;
+};
+
+/** kafkajs's eachBatch payload plus where the batch came from. */
+export type MirrorKitEachBatchPayload = EachBatchPayload & {
+  readonly cluster: string;
+  readonly origin: MessageOrigin;
+};
+
+/** What to run for each record or batch; the kafkajs `run` options otherwise. */
+export interface MirrorKitRunConfig {
+  eachMessage?: (payload: MirrorKitEachMessagePayload) => Promise<void>;
+  eachBatch?: (payload: MirrorKitEachBatchPayload) => Promise<void>;
+  partitionsConsumedConcurrently?: number;
+  autoCommit?: boolean;
+  autoCommitInterval?: number | null;
+  autoCommitThreshold?: number | null;
+  eachBatchAutoResolve?: boolean;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<undefined>((resolveTimeout) => {
+      timer = setTimeout(() => resolveTimeout(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new MirrorKitClientError('CLIENT_CLUSTER_UNREACHABLE', `${what} timed out after ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const ACTIVE_GROUP_STATES = new Set(['Stable', 'PreparingRebalance', 'CompletingRebalance']);
+
+/**
+ * A kafkajs-shaped consumer that reads a logical topic and all its remote copies on the active
+ * cluster, and can move the group to another cluster through MirrorMaker 2's checkpoints without
+ * skipping a record. Create it with `MirrorKit.consumer()`.
+ *
+ * @example
+ * ```ts
+ * const consumer = mirrorKit.consumer({ groupId: 'billing', automaticFailover: true });
+ * await consumer.subscribe({ topics: ['orders'] });
+ * await consumer.run({ eachMessage: async ({ message, origin }) => handle(origin.cluster, message) });
+ * consumer.on('failover:complete', (report) => log(report));
+ * ```
+ */
+export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
+  readonly #config: ResolvedConfig;
+  readonly #options: MirrorKitConsumerOptions;
+  readonly #monitor: HealthMonitor;
+  readonly #homeCluster: string;
+  #active: string;
+  #inner: Consumer | null = null;
+  #innerTopics = new Set<string>();
+  #subscription: MirrorKitSubscription | null = null;
+  #run: MirrorKitRunConfig | null = null;
+  #epoch = 0;
+  #lock: Promise<unknown> = Promise.resolve();
+  #watcher: NodeJS.Timeout | null = null;
+  #closed = false;
+  #failingOver = false;
+
+  /** @internal Use `MirrorKit.consumer()`. */
+  constructor(config: ResolvedConfig, monitor: HealthMonitor, options: MirrorKitConsumerOptions) {
+    super();
+    if (typeof options?.groupId !== 'string' || options.groupId.length === 0) {
+      throw new MirrorKitClientError('CLIENT_CONFIG_INVALID', 'groupId: a consumer needs a group id', {
+        field: 'groupId',
+      });
+    }
+    const auto = options.automaticFailover;
+    if (typeof auto === 'object' && auto.target !== undefined) {
+      config.requireAlias(auto.target, 'automaticFailover.target');
+    }
+    this.#config = config;
+    this.#options = options;
+    this.#monitor = monitor;
+    this.#active = config.activeCluster;
+    this.#homeCluster = config.activeCluster;
+    monitor.on('unhealthy', (health) => {
+      if (health.alias === this.#active && this.#options.automaticFailover && this.#run && !this.#closed) {
+        void this.#automaticFailover();
+      }
+    });
+    monitor.on('health', (health) => this.emit('health', health));
+  }
+
+  /** The alias of the cluster this consumer reads now. */
+  get activeCluster(): string {
+    return this.#active;
+  }
+
+  /** Sets what to consume. Call before {@link MirrorKitConsumer.run}. */
+  async subscribe(subscription: MirrorKitSubscription): Promise<void> {
+    if (this.#run) {
+      throw new MirrorKitClientError('CLIENT_ALREADY_RUNNING', 'subscribe() must come before run()');
+    }
+    if (!Array.isArray(subscription?.topics) || subscription.topics.length === 0) {
+      throw new MirrorKitClientError('CLIENT_CONFIG_INVALID', 'topics: subscribe to at least one topic', {
+        field: 'topics',
+      });
+    }
+    for (const alias of subscription.sourceAliases ?? []) this.#config.requireAlias(alias, 'sourceAliases');
+    this.#subscription = subscription;
+  }
+
+  /** Topics on `alias` that the subscription matches, sorted. */
+  async matchingTopics(alias: string): Promise<string[]> {
+    const subscription = this.#subscription;
+    if (!subscription) return [];
+    const policy = this.#config.policy;
+    const patterns = subscription.topics.map((topic) =>
+      subscription.remote === false
+        ? new RegExp(`^${topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+        : remoteTopicPattern(
+            policy,
+            topic,
+            subscription.sourceAliases ? { sourceAliases: subscription.sourceAliases } : {},
+          ),
+    );
+    // No kafkajs retries here: against a dead cluster they would hold a failover up for tens of
+    // seconds. A failed listing is simply retried at the next refresh.
+    const admin = this.#config.kafka(alias).admin({ retry: { retries: 1, initialRetryTime: 200 } });
+    try {
+      const all = await withDeadline(
+        (async () => {
+          await admin.connect();
+          return admin.listTopics();
+        })(),
+        this.#options.metadataTimeoutMs ?? 5000,
+        `listing topics on ${alias}`,
+      );
+      return all.filter((topic) => patterns.some((pattern) => pattern.test(topic))).sort();
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Starts consuming on the active cluster with kafkajs-style handlers. */
+  async run(run: MirrorKitRunConfig): Promise<void> {
+    if (!this.#subscription) {
+      throw new MirrorKitClientError('CLIENT_NOT_CONNECTED', 'call subscribe() before run()');
+    }
+    if (this.#run) throw new MirrorKitClientError('CLIENT_ALREADY_RUNNING', 'run() was already called');
+    if (!run.eachMessage && !run.eachBatch) {
+      throw new MirrorKitClientError('CLIENT_CONFIG_INVALID', 'run: give eachMessage or eachBatch', {
+        field: 'run',
+      });
+    }
+    this.#run = run;
+    await this.#locked(() => this.#startOn(this.#active, this.#subscription?.fromBeginning ?? false));
+    this.#startWatcher();
+    if (this.#options.automaticFailover) this.#monitor.start();
+  }
+
+  #locked<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#lock.then(work, work);
+    this.#lock = next.catch(() => undefined);
+    return next;
+  }
+
+  #wrapHandlers(alias: string, epoch: number): Parameters<Consumer['run']>[0] {
+    const run = this.#run as MirrorKitRunConfig;
+    const policy = this.#config.policy;
+    const stale = (): never => {
+      // Throwing (rather than returning) keeps kafkajs from committing a record this consumer
+      // never handed to the application, so a later failback cannot skip it.
+      throw new MirrorKitClientError(
+        'CLIENT_FAILOVER_IN_PROGRESS',
+        `consumer on ${alias} was replaced by a failover`,
+      );
+    };
+    const { eachMessage, eachBatch } = run;
+    return {
+      partitionsConsumedConcurrently: run.partitionsConsumedConcurrently,
+      autoCommit: run.autoCommit,
+      autoCommitInterval: run.autoCommitInterval,
+      autoCommitThreshold: run.autoCommitThreshold,
+      eachBatchAutoResolve: run.eachBatchAutoResolve,
+      eachMessage: eachMessage
+        ? async (payload) => {
+            if (epoch !== this.#epoch) stale();
+            await eachMessage({
+              ...payload,
+              cluster: alias,
+              origin: messageOrigin(policy, payload.topic, alias),
+            });
+          }
+        : undefined,
+      eachBatch: eachBatch
+        ? async (payload) => {
+            if (epoch !== this.#epoch) stale();
+            await eachBatch({
+              ...payload,
+              cluster: alias,
+              origin: messageOrigin(policy, payload.batch.topic, alias),
+            });
+          }
+        : undefined,
+    };
+  }
+
+  async #startOn(alias: string, fromBeginning: boolean): Promise<void> {
+    const topics = await this.matchingTopics(alias);
+    this.#innerTopics = new Set(topics);
+    if (topics.length === 0) return; // The watcher starts the consumer once a topic exists.
+    const consumer = this.#config
+      .kafka(alias)
+      .consumer({ ...this.#options.kafkajs, groupId: this.#options.groupId });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning });
+    await consumer.run(this.#wrapHandlers(alias, this.#epoch));
+    this.#inner = consumer;
+    this.emit('subscription:changed', { cluster: alias, added: topics, topics });
+  }
+
+  #startWatcher(): void {
+    if (this.#watcher) return;
+    let busy = false;
+    this.#watcher = setInterval(() => {
+      const alias = this.#active;
+      if (busy || this.#closed || this.#failingOver || this.#monitor.isUnhealthy(alias)) return;
+      busy = true;
+      // The listing runs outside the lock, so a slow or dead cluster never delays a failover.
+      this.matchingTopics(alias)
+        .then((topics) => this.#locked(() => this.#applyTopics(alias, topics)))
+        .catch((error: unknown) => {
+          if (!this.#monitor.isUnhealthy(alias))
+            this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        })
+        .finally(() => {
+          busy = false;
+        });
+    }, this.#options.metadataRefreshMs ?? 5000);
+    this.#watcher.unref();
+  }
+
+  async #applyTopics(alias: string, topics: readonly string[]): Promise<void> {
+    if (this.#closed || this.#failingOver || alias !== this.#active) return;
+    const added = topics.filter((topic) => !this.#innerTopics.has(topic));
+    if (added.length === 0) return;
+    const fromBeginning = (this.#subscription?.newTopicsFrom ?? 'earliest') === 'earliest';
+    if (!this.#inner) {
+      await this.#startOn(alias, fromBeginning);
+      return;
+    }
+    // kafkajs fixes the topic list at run(); adding topics means stop, subscribe, run again. The
+    // group's committed offsets carry the position across the restart.
+    await this.#inner.stop();
+    await this.#inner.subscribe({ topics: added, fromBeginning });
+    await this.#inner.run(this.#wrapHandlers(alias, this.#epoch));
+    for (const topic of added) this.#innerTopics.add(topic);
+    this.emit('subscription:changed', { cluster: alias, added, topics: [...this.#innerTopics].sort() });
+  }
+
+  async #automaticFailover(): Promise<void> {
+    const from = this.#active;
+    const auto = this.#options.automaticFailover;
+    const preferred = typeof auto === 'object' ? auto.target : undefined;
+    const candidates = preferred ? [preferred] : this.#config.aliases.filter((alias) => alias !== from);
+    const target = candidates.find((alias) => alias !== from && !this.#monitor.isUnhealthy(alias));
+    if (!target) {
+      this.emit(
+        'error',
+        new MirrorKitClientError(
+          'CLIENT_FAILOVER_FAILED',
+          `${from} is unhealthy and no healthy cluster is left`,
+        ),
+      );
+      return;
+    }
+    try {
+      await this.#switch(target, from === this.#homeCluster ? 'failover' : 'failback', 'automatic');
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Moves the group to `target`: stops reading the active cluster, translates the group's position
+   * through MM2's checkpoints on `target`, commits it there, and resumes on `target`.
+   */
+  failover(target: string): Promise<FailoverReport> {
+    this.#config.requireAlias(target, 'target');
+    return this.#switch(target, target === this.#homeCluster ? 'failback' : 'failover', 'manual');
+  }
+
+  /**
+   * Moves the group back to the cluster it started on, through the reverse flow's checkpoints
+   * (`<active>.checkpoints.internal` on the home cluster). Refused with CLIENT_NO_REVERSE_FLOW when
+   * no such flow has written checkpoints.
+   */
+  failback(): Promise<FailoverReport> {
+    return this.#switch(this.#homeCluster, 'failback', 'manual');
+  }
+
+  #switch(
+    target: string,
+    kind: 'failover' | 'failback',
+    reason: 'manual' | 'automatic',
+  ): Promise<FailoverReport> {
+    return this.#locked(async () => {
+      if (this.#closed) throw new MirrorKitClientError('CLIENT_CLOSED', 'the consumer is disconnected');
+      const from = this.#active;
+      if (target === from) {
+        throw new MirrorKitClientError('CLIENT_CONFIG_INVALID', `${target} is already the active cluster`, {
+          field: 'target',
+        });
+      }
+      this.#failingOver = true;
+      const started = Date.now();
+      try {
+        this.emit('failover:start', { from, to: target, kind, reason });
+        if (kind === 'failback') this.emit('failback:start', { from, to: target, reason });
+        // Handlers of the old consumer turn stale first, so nothing is handed to the application
+        // from `from` once the switch has begun.
+        this.#epoch++;
+        const old = this.#inner;
+        this.#inner = null;
+        if (old)
+          await withTimeout(old.disconnect(), this.#options.stopTimeoutMs ?? 3000).catch(() => undefined);
+
+        const translation = await this.#translate(from, target, kind);
+        const positions = translation.positions;
+        this.emit('offsets:translated', { from, to: target, positions });
+        const committed = await this.#commit(target, positions);
+        this.#active = target;
+        await this.#startOn(target, this.#subscription?.fromBeginning ?? false);
+        const report: FailoverReport = {
+          from,
+          to: target,
+          kind,
+          reason,
+          durationMs: Date.now() - started,
+          positions,
+          partitionsWithoutCheckpoint: positions.filter((p) => p.source !== 'checkpoint').length,
+          noCheckpointRule: this.#options.noCheckpoint ?? 'earliest',
+          skippedCheckpointRecords: translation.skipped,
+          committed,
+        };
+        this.emit('failover:complete', report);
+        if (kind === 'failback') this.emit('failback:complete', report);
+        return report;
+      } finally {
+        this.#failingOver = false;
+      }
+    });
+  }
+
+  async #translate(
+    from: string,
+    target: string,
+    kind: 'failover' | 'failback',
+  ): Promise<{ positions: TranslatedPosition[]; skipped: number }> {
+    const policy = this.#config.policy;
+    const kafka: Kafka = this.#config.kafka(target);
+    const checkpointsTopic = policy.checkpointsTopic(from);
+    let read: Awaited<ReturnType<typeof readCheckpoints>>;
+    try {
+      read = await readCheckpoints(kafka, {
+        sourceAlias: from,
+        policy,
+        group: this.#options.groupId,
+        timeoutMs: this.#options.checkpointTimeoutMs ?? 15_000,
+      });
+    } catch (error) {
+      const missing = (error as { code?: unknown }).code === 'READER_UNKNOWN_TOPIC';
+      throw new MirrorKitClientError(
+        kind === 'failback' && missing ? 'CLIENT_NO_REVERSE_FLOW' : 'CLIENT_FAILOVER_FAILED',
+        missing
+          ? `${target} has no ${checkpointsTopic}: no MirrorMaker 2 flow ${from}->${target} writes checkpoints, so the group's position cannot be translated`
+          : `reading ${checkpointsTopic} on ${target} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const translated = new Map(read.offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
+    const checkpointTopics = new Set(read.offsets.map((o) => o.topic));
+    const topics = await this.matchingTopics(target);
+    const covered = topics.filter(
+      (topic) => policy.topicSource(topic) === from || checkpointTopics.has(topic),
+    );
+    const rule = this.#options.noCheckpoint ?? 'earliest';
+    const admin = kafka.admin();
+    await admin.connect();
+    const positions: TranslatedPosition[] = [];
+    try {
+      for (const topic of covered) {
+        for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+          const hit = translated.get(`${topic}\u0000${partition}`);
+          if (hit) {
+            positions.push({
+              topic,
+              partition,
+              offset: hit.offset,
+              source: 'checkpoint',
+              upstreamOffset: hit.upstreamOffset,
+            });
+          } else {
+            positions.push({
+              topic,
+              partition,
+              offset: BigInt(rule === 'earliest' ? low : high),
+              source: rule,
+              upstreamOffset: null,
+            });
+          }
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    positions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    return { positions, skipped: read.skipped };
+  }
+
+  /** Commits `positions` for the group on `target`, unless members there already own the group. */
+  async #commit(target: string, positions: readonly TranslatedPosition[]): Promise<boolean> {
+    const groupId = this.#options.groupId;
+    const admin = this.#config.kafka(target).admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([groupId]);
+      const state = groups[0]?.state ?? 'Dead';
+      // Another instance of this application already failed over and is consuming: its members
+      // own the group's offsets now, and committing over them would rewind a running group.
+      if (ACTIVE_GROUP_STATES.has(state)) return false;
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const p of positions) {
+        const list = byTopic.get(p.topic) ?? [];
+        list.push({ partition: p.partition, offset: p.offset.toString() });
+        byTopic.set(p.topic, list);
+      }
+      for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions });
+      const check = await admin.fetchOffsets({ groupId, topics: [...byTopic.keys()] });
+      for (const { topic, partitions } of check) {
+        for (const { partition, offset } of partitions) {
+          const expected = byTopic.get(topic)?.find((p) => p.partition === partition)?.offset;
+          if (expected !== undefined && expected !== offset) {
+            throw new MirrorKitClientError(
+              'CLIENT_FAILOVER_FAILED',
+              `committed offset of ${groupId} on ${target} ${topic}[${partition}] reads back as ${offset}, expected ${expected}`,
+            );
+          }
+        }
+      }
+      return true;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Stops consuming and closes every connection. */
+  async disconnect(): Promise<void> {
+    this.#closed = true;
+    if (this.#watcher) clearInterval(this.#watcher);
+    this.#watcher = null;
+    await this.#locked(async () => {
+      this.#epoch++;
+      const inner = this.#inner;
+      this.#inner = null;
+      if (inner)
+        await withTimeout(inner.disconnect(), this.#options.stopTimeoutMs ?? 3000).catch(() => undefined);
+    });
+    await this.#monitor.stop();
+  }
+}

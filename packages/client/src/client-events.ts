@@ -19,6 +19,13 @@ export interface FailoverReport {
   readonly reason: 'manual' | 'automatic';
   /** Wall-clock time the switch took, from stopping on `from` to consuming on `to`. */
   readonly durationMs: number;
+  /** Where the time went: stopping on `from`, reading checkpoints, committing, joining on `to`. */
+  readonly steps: {
+    readonly stopMs: number;
+    readonly translateMs: number;
+    readonly commitMs: number;
+    readonly resumeMs: number;
+  };
   readonly positions: readonly TranslatedPosition[];
   /** Partitions of remote topics that no checkpoint covered, and what was done for them. */
   readonly partitionsWithoutCheckpoint: number;

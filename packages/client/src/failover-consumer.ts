@@ -1,4 +1,4 @@
-import { readCheckpoints, remoteTopicPattern } from '@mirrorkit/core';
+import { commitGroupOffsets, GroupOffsetsError, readCheckpoints, remoteTopicPattern } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import type { ResolvedConfig } from './client-config.js';
@@ -92,8 +92,6 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
     }),
   ]).finally(() => clearTimeout(timer));
 }
-
-const ACTIVE_GROUP_STATES = new Set(['Stable', 'PreparingRebalance', 'CompletingRebalance']);
 
 /**
  * A kafkajs-shaped consumer that reads a logical topic and all its remote copies on the active
@@ -381,16 +379,30 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         this.#epoch++;
         const old = this.#inner;
         this.#inner = null;
-        if (old)
-          await withTimeout(old.disconnect(), this.#options.stopTimeoutMs ?? 3000).catch(() => undefined);
-
+        if (old) {
+          const stopping = old.disconnect().catch(() => undefined);
+          // A healthy cluster gets a clean stop, so the group's last commits land there (a later
+          // failback starts from them). A dead one cannot answer; waiting would only add to the
+          // outage, and the stale-epoch guard already keeps its consumer from delivering.
+          if (!this.#monitor.isUnhealthy(from))
+            await withTimeout(stopping, this.#options.stopTimeoutMs ?? 3000);
+        }
+        const stoppedAt = Date.now();
         const translation = await this.#translate(from, target, kind);
         const positions = translation.positions;
         this.emit('offsets:translated', { from, to: target, positions });
+        const translatedAt = Date.now();
         const committed = await this.#commit(target, positions);
+        const committedAt = Date.now();
         this.#active = target;
         await this.#startOn(target, this.#subscription?.fromBeginning ?? false);
         const report: FailoverReport = {
+          steps: {
+            stopMs: stoppedAt - started,
+            translateMs: translatedAt - stoppedAt,
+            commitMs: committedAt - translatedAt,
+            resumeMs: Date.now() - committedAt,
+          },
           from,
           to: target,
           kind,
@@ -480,26 +492,29 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   /** Commits `positions` for the group on `target`, unless members there already own the group. */
   async #commit(target: string, positions: readonly TranslatedPosition[]): Promise<boolean> {
     const groupId = this.#options.groupId;
-    const admin = this.#config.kafka(target).admin();
-    await admin.connect();
+    const kafka = this.#config.kafka(target);
     try {
-      const { groups } = await admin.describeGroups([groupId]);
-      const state = groups[0]?.state ?? 'Dead';
+      await commitGroupOffsets(kafka, groupId, positions);
+    } catch (error) {
       // Another instance of this application already failed over and is consuming: its members
       // own the group's offsets now, and committing over them would rewind a running group.
-      if (ACTIVE_GROUP_STATES.has(state)) return false;
-      const byTopic = new Map<string, { partition: number; offset: string }[]>();
-      for (const p of positions) {
-        const list = byTopic.get(p.topic) ?? [];
-        list.push({ partition: p.partition, offset: p.offset.toString() });
-        byTopic.set(p.topic, list);
-      }
-      for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions });
-      const check = await admin.fetchOffsets({ groupId, topics: [...byTopic.keys()] });
-      for (const { topic, partitions } of check) {
+      if (error instanceof GroupOffsetsError && error.code === 'GROUP_NOT_EMPTY') return false;
+      throw new MirrorKitClientError(
+        'CLIENT_FAILOVER_FAILED',
+        `committing translated offsets on ${target} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topics = [...new Set(positions.map((p) => p.topic))];
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
         for (const { partition, offset } of partitions) {
-          const expected = byTopic.get(topic)?.find((p) => p.partition === partition)?.offset;
-          if (expected !== undefined && expected !== offset) {
+          const expected = positions.find((p) => p.topic === topic && p.partition === partition)?.offset;
+          if (expected !== undefined && expected.toString() !== offset) {
             throw new MirrorKitClientError(
               'CLIENT_FAILOVER_FAILED',
               `committed offset of ${groupId} on ${target} ${topic}[${partition}] reads back as ${offset}, expected ${expected}`,

@@ -201,7 +201,7 @@ async function runbook(state: Runbook, policyName: 'default' | 'identity'): Prom
   }
   expect(duplicates).toBeLessThan(TOTAL / 2);
   console.log(
-    `[runbook:${policyName}] RTO ${rtoMs} ms (failover itself ${report.durationMs} ms); ` +
+    `[runbook:${policyName}] RTO ${rtoMs} ms (failover itself ${report.durationMs} ms: ${JSON.stringify(report.steps)}); ` +
       `delivered us-east=${eastDelivered} us-west=${perCluster['us-west'] ?? 0}; duplicates=${duplicates}; ` +
       `committed on us-east before kill=${committedOnEast}`,
   );

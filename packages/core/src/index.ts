@@ -30,6 +30,12 @@ export {
   type DefaultReplicationPolicyOptions,
 } from './default-replication-policy.js';
 export { MirrorKitError } from './errors.js';
+export {
+  commitGroupOffsets,
+  type GroupOffset,
+  GroupOffsetsError,
+  type GroupOffsetsErrorCode,
+} from './group-offsets.js';
 export { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_VERSION } from './heartbeat-codec.js';
 export {
   IdentityReplicationPolicy,

@@ -47,7 +47,9 @@ export function remoteTopicPattern(
   }
   // An alias is a run of topic-name characters that does not contain the separator, the same
   // thing MM2's topicSource() cuts off at the first separator.
-  const alias = aliases ? `(?:${aliases.map(escapeRegExp).join('|')})` : `(?:(?!${separator})[A-Za-z0-9._-])+`;
+  const alias = aliases
+    ? `(?:${aliases.map(escapeRegExp).join('|')})`
+    : `(?:(?!${separator})[A-Za-z0-9._-])+`;
   return new RegExp(`^(?:${alias}${separator})*${escapeRegExp(topic)}$`);
 }
 

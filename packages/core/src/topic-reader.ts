@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { MirrorKitError } from './errors.js';
+import { clusterOf, kafkajsBatch, READ_COMMITTED } from './kafkajs-cluster.js';
 
 /** Why a groupless read failed. */
 export type TopicReaderErrorCode = 'READER_UNSUPPORTED_CLIENT' | 'READER_UNKNOWN_TOPIC' | 'READER_TIMEOUT';
@@ -34,83 +34,6 @@ export interface ReadTopicOptions {
   startOffsets?: ReadonlyMap<number, bigint>;
 }
 
-// kafkajs 2.2.4 (pinned; the project is no longer developed) has no manual partition assignment:
-// every consumer joins a group. Reading MM2's internal topics must not create, join or rebalance any
-// group, so this module drives kafkajs's own cluster and broker layers directly. It reuses the
-// caller's Kafka instance, so TLS, SASL and socket settings are exactly the caller's.
-interface KafkajsBroker {
-  fetch(request: {
-    replicaId: number;
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{ responses: { topicName: string; partitions: KafkajsPartitionData[] }[] }>;
-}
-interface KafkajsPartitionData {
-  partition: number;
-  highWatermark: string;
-  abortedTransactions: unknown[];
-  messages: KafkajsMessage[];
-}
-interface KafkajsMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-  isControlRecord?: boolean;
-}
-interface KafkajsCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
-  findBroker(target: { nodeId: number }): Promise<KafkajsBroker>;
-  fetchTopicsOffset(
-    topics: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-}
-interface KafkajsBatch {
-  messages: KafkajsMessage[];
-  isEmptyIncludingFiltered(): boolean;
-  lastOffset(): string;
-}
-type BatchConstructor = new (
-  topic: string,
-  fetchedOffset: string,
-  data: KafkajsPartitionData,
-) => KafkajsBatch;
-
-const requireFromHere = createRequire(import.meta.url);
-let batchClass: BatchConstructor | undefined;
-
-function kafkajsBatch(): BatchConstructor {
-  // The consumer's Batch filters aborted transactions and control records the same way a kafkajs
-  // consumer does, so a transactional MM2 (exactly-once) topic reads correctly.
-  batchClass ??= requireFromHere('kafkajs/src/consumer/batch.js') as BatchConstructor;
-  return batchClass;
-}
-
-const READ_COMMITTED = 1;
-const CONSUMER_REPLICA_ID = -1;
-
-function clusterOf(kafka: Kafka): KafkajsCluster {
-  const symbol = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  );
-  const create = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
-  if (typeof create !== 'function') {
-    throw new TopicReaderError(
-      'READER_UNSUPPORTED_CLIENT',
-      'this kafkajs build does not expose its cluster layer; @mirrorkit/core supports kafkajs 2.2.x',
-    );
-  }
-  return create({ metadataMaxAge: 300_000, allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
-}
-
 function isRetriable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
@@ -135,7 +58,7 @@ export async function readTopicToEnd(
 ): Promise<ReadRecord[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const maxBytes = options.maxBytesPerPartition ?? 1024 * 1024;
-  const cluster = clusterOf(kafka);
+  const cluster = clusterOf(kafka, (detail) => new TopicReaderError('READER_UNSUPPORTED_CLIENT', detail));
   const Batch = kafkajsBatch();
   const records: ReadRecord[] = [];
   await cluster.connect();
@@ -189,7 +112,7 @@ export async function readTopicToEnd(
             .find((p) => p.partitionId === partition)?.leader;
           const broker = await cluster.findBroker({ nodeId: leader ?? -1 });
           const response = await broker.fetch({
-            replicaId: CONSUMER_REPLICA_ID,
+            replicaId: -1,
             isolationLevel: READ_COMMITTED,
             maxWaitTime: 200,
             minBytes: 1,

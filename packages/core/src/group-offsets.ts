@@ -1,0 +1,79 @@
+import type { Kafka } from 'kafkajs';
+import { MirrorKitError } from './errors.js';
+import { clusterOf } from './kafkajs-cluster.js';
+
+/** Codes of {@link GroupOffsetsError}. */
+export type GroupOffsetsErrorCode = 'GROUP_NOT_EMPTY' | 'GROUP_COMMIT_FAILED' | 'GROUP_UNSUPPORTED_CLIENT';
+
+/** A commit of offsets for a group that was refused or failed; names the group and why. */
+export class GroupOffsetsError extends MirrorKitError {
+  declare readonly code: GroupOffsetsErrorCode;
+  constructor(code: GroupOffsetsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** One offset to commit. */
+export interface GroupOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly metadata?: string;
+}
+
+function typeOf(error: unknown): string | undefined {
+  const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/**
+ * Commits `offsets` for `groupId` in one OffsetCommit request with no member and generation -1,
+ * the way Java's `AdminClient.alterConsumerGroupOffsets` does. The broker accepts that only while
+ * the group has no active members, so a running group is never rewound: that case throws
+ * {@link GroupOffsetsError} `GROUP_NOT_EMPTY`. Unlike kafkajs's `admin.setOffsets`, it never joins
+ * the group.
+ */
+export async function commitGroupOffsets(
+  kafka: Kafka,
+  groupId: string,
+  offsets: readonly GroupOffset[],
+): Promise<void> {
+  if (offsets.length === 0) return;
+  const byTopic = new Map<string, { partition: number; offset: string; metadata: string | null }[]>();
+  for (const o of offsets) {
+    const list = byTopic.get(o.topic) ?? [];
+    list.push({ partition: o.partition, offset: o.offset.toString(), metadata: o.metadata ?? null });
+    byTopic.set(o.topic, list);
+  }
+  const cluster = clusterOf(kafka, (detail) => new GroupOffsetsError('GROUP_UNSUPPORTED_CLIENT', detail));
+  await cluster.connect();
+  try {
+    const coordinator = await cluster.findGroupCoordinator({ groupId });
+    await coordinator.offsetCommit({
+      groupId,
+      groupGenerationId: -1,
+      memberId: '',
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    });
+  } catch (error) {
+    const type = typeOf(error);
+    if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS') {
+      throw new GroupOffsetsError(
+        'GROUP_NOT_EMPTY',
+        `group "${groupId}" has active members; its offsets were not changed`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new GroupOffsetsError(
+      'GROUP_COMMIT_FAILED',
+      `committing offsets for group "${groupId}" failed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
+  }
+}

@@ -50,7 +50,10 @@ export function remoteTopicPattern(
   const alias = aliases
     ? `(?:${aliases.map(escapeRegExp).join('|')})`
     : `(?:(?!${separator})[A-Za-z0-9._-])+`;
-  return new RegExp(`^(?:${alias}${separator})*${escapeRegExp(topic)}$`);
+  // A remote name that starts like a Kafka internal topic (`__`, `.`) is one MM2 never creates
+  // or replicates, so only the bare topic may start that way.
+  const name = escapeRegExp(topic);
+  return new RegExp(`^(?:${name}|(?!__|\\.)(?:${alias}${separator})+${name})$`);
 }
 
 /**

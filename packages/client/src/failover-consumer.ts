@@ -342,7 +342,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
    * Moves the group to `target`: stops reading the active cluster, translates the group's position
    * through MM2's checkpoints on `target`, commits it there, and resumes on `target`.
    */
-  failover(target: string): Promise<FailoverReport> {
+  async failover(target: string): Promise<FailoverReport> {
     this.#config.requireAlias(target, 'target');
     return this.#switch(target, target === this.#homeCluster ? 'failback' : 'failover', 'manual');
   }

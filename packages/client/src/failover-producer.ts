@@ -123,12 +123,28 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
     try {
       return await inner.send({ ...record, topic: this.#topicOn(alias, record.topic) });
     } catch (error) {
-      // The cluster died under this send. If a failover is (or becomes) under way, the record goes
-      // to the new cluster instead of failing the caller.
-      if (this.#switching || alias !== this.#active || this.#monitor.isUnhealthy(alias))
-        return this.#enqueue(record);
+      // The cluster may have died under this send. If a failover is (or becomes) under way, the
+      // record goes to the new cluster instead of failing the caller.
+      if (this.#switching || alias !== this.#active) return this.#enqueue(record);
+      if (this.#options.automaticFailover && (await this.#failingOver(alias))) return this.#enqueue(record);
       throw error;
     }
+  }
+
+  /**
+   * After a failed send: true once a failover away from `alias` has begun, false as soon as a
+   * fresh probe finds `alias` reachable (the failure was something else, and the caller sees it).
+   */
+  async #failingOver(alias: string): Promise<boolean> {
+    const deadline = Date.now() + (this.#options.sendTimeoutMs ?? 30_000);
+    while (Date.now() < deadline) {
+      if (this.#switching || alias !== this.#active) return true;
+      const health = await this.#monitor.probe(alias);
+      if (health.reachable) return false;
+      if (this.#switching || alias !== this.#active) return true;
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, 100));
+    }
+    return false;
   }
 
   #enqueue(record: ProducerRecord): Promise<RecordMetadata[]> {

@@ -31,12 +31,13 @@ function typeOf(error: unknown): string | undefined {
  * the way Java's `AdminClient.alterConsumerGroupOffsets` does. The broker accepts that only while
  * the group has no active members, so a running group is never rewound: that case throws
  * {@link GroupOffsetsError} `GROUP_NOT_EMPTY`. Unlike kafkajs's `admin.setOffsets`, it never joins
- * the group.
+ * the group. Retriable coordinator errors are retried with backoff for up to `timeoutMs` (15 s).
  */
 export async function commitGroupOffsets(
   kafka: Kafka,
   groupId: string,
   offsets: readonly GroupOffset[],
+  options: { timeoutMs?: number } = {},
 ): Promise<void> {
   if (offsets.length === 0) return;
   const byTopic = new Map<string, { partition: number; offset: string; metadata: string | null }[]>();
@@ -46,33 +47,47 @@ export async function commitGroupOffsets(
     byTopic.set(o.topic, list);
   }
   const cluster = clusterOf(kafka, (detail) => new GroupOffsetsError('GROUP_UNSUPPORTED_CLIENT', detail));
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   await cluster.connect();
   try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-    });
-  } catch (error) {
-    const type = typeOf(error);
-    if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS') {
-      throw new GroupOffsetsError(
-        'GROUP_NOT_EMPTY',
-        `group "${groupId}" has active members; its offsets were not changed`,
-        {
-          cause: error,
-        },
-      );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: '',
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+        return;
+      } catch (error) {
+        const type = typeOf(error);
+        if (
+          type === 'UNKNOWN_MEMBER_ID' ||
+          type === 'ILLEGAL_GENERATION' ||
+          type === 'REBALANCE_IN_PROGRESS'
+        ) {
+          throw new GroupOffsetsError(
+            'GROUP_NOT_EMPTY',
+            `group "${groupId}" has active members; its offsets were not changed`,
+            {
+              cause: error,
+            },
+          );
+        }
+        // A coordinator that is loading or moving answers again shortly (a cluster that has just
+        // started, or just failed over, is exactly when this runs).
+        const retriable = (error as { retriable?: unknown }).retriable === true;
+        if (!retriable || Date.now() > deadline) {
+          throw new GroupOffsetsError(
+            'GROUP_COMMIT_FAILED',
+            `committing offsets for group "${groupId}" failed: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        await new Promise((resolveSleep) => setTimeout(resolveSleep, Math.min(1000, 50 * 2 ** attempt)));
+      }
     }
-    throw new GroupOffsetsError(
-      'GROUP_COMMIT_FAILED',
-      `committing offsets for group "${groupId}" failed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
   } finally {
     await cluster.disconnect().catch(() => undefined);
   }

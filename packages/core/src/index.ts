@@ -42,6 +42,7 @@ export {
   type IdentityReplicationPolicyOptions,
 } from './identity-replication-policy.js';
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
+export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';
 export { policyFromConfig } from './policy-from-config.js';
 export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync } from './records.js';

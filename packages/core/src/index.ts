@@ -25,6 +25,7 @@ export {
   readCheckpoints,
 } from './checkpoint-reader.js';
 export { type CodecErrorCode, type CodecRecordKind, MirrorKitCodecError } from './codec-error.js';
+export { type ConfigErrorCode, isSecretKey, MirrorKitConfigError, redact } from './config-error.js';
 export {
   DefaultReplicationPolicy,
   type DefaultReplicationPolicyOptions,
@@ -41,6 +42,17 @@ export {
   IdentityReplicationPolicy,
   type IdentityReplicationPolicyOptions,
 } from './identity-replication-policy.js';
+export { type ParsedProperties, parseJavaProperties } from './java-properties.js';
+export {
+  type ClusterConfig,
+  type FlowConfig,
+  groupFilter,
+  type MirrorMakerConfig,
+  type ParseMirrorMakerOptions,
+  type PeriodicSetting,
+  parseMirrorMakerProperties,
+  topicFilter,
+} from './mm2-properties.js';
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
 export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';

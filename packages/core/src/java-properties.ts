@@ -36,8 +36,8 @@ export function parseJavaProperties(text: string): ParsedProperties {
     if (valueStart < logical.length && (logical[valueStart] === '=' || logical[valueStart] === ':'))
       valueStart++;
     while (valueStart < logical.length && /[ \t\f]/.test(logical[valueStart] as string)) valueStart++;
-    const key = unescape(logical.slice(0, Math.min(keyEnd, logical.length)), startLine);
-    const value = unescape(logical.slice(valueStart), startLine);
+    const key = unescapeJava(logical.slice(0, Math.min(keyEnd, logical.length)), startLine);
+    const value = unescapeJava(logical.slice(valueStart), startLine);
     entries.set(key, value);
     lines.set(key, startLine);
   }
@@ -52,7 +52,7 @@ function endsWithContinuation(line: string): boolean {
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r', f: '\f' };
 
-function unescape(text: string, line: number): string {
+function unescapeJava(text: string, line: number): string {
   if (!text.includes('\\')) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {

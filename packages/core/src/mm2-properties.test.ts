@@ -202,7 +202,7 @@ east->west.enabled = true
     expect(east?.admin).toEqual({ 'request.timeout.ms': '1000' });
   });
 
-  it('takes secrets from ${env:NAME} and never puts them in an error', () => {
+  it('takes secrets from env placeholders and never puts them in an error', () => {
     const text = `
 clusters = east, west
 east.bootstrap.servers = e:9092

@@ -537,8 +537,11 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       this.#epoch++;
       const inner = this.#inner;
       this.#inner = null;
-      if (inner)
-        await withTimeout(inner.disconnect(), this.#options.stopTimeoutMs ?? 3000).catch(() => undefined);
+      // On a healthy cluster the final commit and LeaveGroup must land (kafkajs first waits for the
+      // fetch in flight, up to maxWaitTimeInMs); on a dead one nothing can, so do not wait long.
+      const reachable = inner !== null && (await this.#monitor.probe(this.#active)).reachable;
+      const limit = reachable ? 60_000 : (this.#options.stopTimeoutMs ?? 3000);
+      if (inner) await withTimeout(inner.disconnect(), limit).catch(() => undefined);
     });
     await this.#monitor.stop();
   }

@@ -43,6 +43,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   ]).finally(() => clearTimeout(timer));
 }
 
+interface LeavingSignal {
+  readonly promise: Promise<{ left: string }>;
+  resolve(value: { left: string }): void;
+}
+
+function leavingSignal(): LeavingSignal {
+  let resolve: (value: { left: string }) => void = () => undefined;
+  const promise = new Promise<{ left: string }>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 /**
  * A kafkajs-shaped producer that sends to the active cluster and, during a failover, holds sends
  * in a bounded queue and delivers them to the new active cluster. A send that fails on a cluster
@@ -59,6 +72,8 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
   #inner: Producer | null = null;
   #queue: Waiting[] = [];
   #switching: Promise<void> | null = null;
+  /** Settles when a failover away from the current active cluster begins. */
+  #leaving = leavingSignal();
   #closed = false;
 
   /** @internal Use `MirrorKit.producer()`. */
@@ -121,7 +136,17 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
     const alias = this.#active;
     const inner = this.#inner;
     try {
-      return await inner.send({ ...record, topic: this.#topicOn(alias, record.topic) });
+      const sent = inner.send({ ...record, topic: this.#topicOn(alias, record.topic) });
+      // A send to a cluster that just died can sit in kafkajs's retries for many seconds. Once a
+      // failover away from that cluster begins, it goes to the new one instead; should the old
+      // attempt still succeed later, the record exists twice (at-least-once, as documented).
+      // A planned failover away from a healthy cluster lets the send finish there instead.
+      const outcome = await Promise.race([sent.then((metadata) => ({ metadata })), this.#leaving.promise]);
+      if ('metadata' in outcome) return outcome.metadata;
+      if (!this.#monitor.isUnhealthy(alias) && (await this.#monitor.probe(alias)).reachable)
+        return await sent;
+      sent.catch(() => undefined);
+      return this.#enqueue(record);
     } catch (error) {
       // The cluster may have died under this send. If a failover is (or becomes) under way, the
       // record goes to the new cluster instead of failing the caller.
@@ -206,6 +231,9 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
     const started = Date.now();
     this.#switching = (async () => {
       this.emit('failover:start', { from, to: target, queued: this.#queue.length });
+      const leaving = this.#leaving;
+      this.#leaving = leavingSignal();
+      leaving.resolve({ left: from });
       const old = this.#inner;
       this.#inner = null;
       if (old) await withTimeout(old.disconnect(), 3000).catch(() => undefined);

@@ -219,12 +219,14 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
       const ages: Record<string, number> = { ...state.health.heartbeatAgeMs };
       for (const source of this.#config.aliases) {
         if (source === target) continue;
+        // Measured from when the read began: what the read itself takes is not replication lag.
+        const readAt = Date.now();
         const newest = await newestHeartbeat(
           this.#config.kafka(target),
           policy.formatRemoteTopic(source, policy.heartbeatsTopic()),
           source,
         ).catch(() => null);
-        if (newest !== null) ages[source] = Math.max(0, Date.now() - Number(newest));
+        if (newest !== null) ages[source] = Math.max(0, readAt - Number(newest));
       }
       state.health = { ...state.health, heartbeatAgeMs: ages };
     }
@@ -232,14 +234,17 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
 }
 
 /**
- * The timestamp of the newest heartbeat from `source` in `topic`, reading only the last 20 records of
- * each partition. Null when the topic is absent or holds no heartbeat from `source`.
+ * The timestamp of the newest heartbeat that MM2 wrote into cluster `source` and replicated into
+ * `topic` (the remote heartbeats topic, e.g. `us-east.heartbeats`), reading only the last 20
+ * records of each partition. Null when the topic is absent or holds no such heartbeat.
  */
 export async function newestHeartbeat(kafka: Kafka, topic: string, source: string): Promise<bigint | null> {
   const admin = kafka.admin();
   await admin.connect();
   let starts: Map<number, bigint>;
   try {
+    // An absent topic (no flow from `source`) is an answer, not something to retry for seconds.
+    if (!(await admin.listTopics()).includes(topic)) return null;
     const offsets = await admin.fetchTopicOffsets(topic);
     starts = new Map(offsets.map((p) => [p.partition, BigInt(p.high) > 20n ? BigInt(p.high) - 20n : 0n]));
   } finally {
@@ -250,7 +255,11 @@ export async function newestHeartbeat(kafka: Kafka, topic: string, source: strin
     if (!record.key || !record.value) continue;
     try {
       const beat = decodeHeartbeat(record.key, record.value);
-      if (beat.sourceClusterAlias === source && (newest === null || beat.timestamp > newest))
+      // MM2 emits heartbeats *into* every cluster (for every pair, even disabled ones), and the
+      // source flow copies that cluster's `heartbeats` downstream. So a heartbeat in
+      // `us-east.heartbeats` whose target is us-east has travelled the us-east data path: its age is
+      // the replication lag. Its source alias is whichever cluster MM2 emitted it for.
+      if (beat.targetClusterAlias === source && (newest === null || beat.timestamp > newest))
         newest = beat.timestamp;
     } catch (error) {
       if (!(error instanceof MirrorKitCodecError)) throw error;

@@ -4,6 +4,7 @@ import { runDemo } from '../demo.js';
 import { drillPassed, formatDrillReport } from '../drill-report.js';
 import { palette } from '../text-table.js';
 
+const json = process.argv.includes('--json');
 const colors = palette(process.stdout.isTTY === true && !process.env.NO_COLOR);
 let cleanup: (() => Promise<void>) | undefined;
 let interrupted = false;
@@ -18,12 +19,14 @@ process.on('SIGTERM', onSignal);
 
 try {
   const report = await runDemo({
-    log: (line) => process.stdout.write(`${colors.dim(line)}\n`),
+    // With --json, stdout carries only the report; progress goes to stderr.
+    log: (line) => (json ? process.stderr : process.stdout).write(`${colors.dim(line)}\n`),
     onCleanup: (fn) => {
       cleanup = fn;
     },
   });
-  process.stdout.write(`\n${formatDrillReport(report, colors)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`\n${formatDrillReport(report, colors)}\n`);
   process.exit(drillPassed(report) ? 0 : 1);
 } catch (error) {
   if (!interrupted) {

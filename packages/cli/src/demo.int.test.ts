@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { DrillReport } from './drill-report.js';
+
+const DEMO = fileURLToPath(new URL('../dist/bin/demo.js', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [DEMO, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe('pnpm demo, as a user runs it', () => {
+  it('kills us-east under load and reports a drill with nothing skipped', async () => {
+    const { code, stdout, stderr } = await run(['--json']);
+    if (code !== 0) console.error(stderr);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as DrillReport;
+    const a = report.accounting;
+    expect(a.skipped).toBe(0);
+    expect(report.producerErrors).toBe(0);
+    // Both sides of the crash carried traffic, and the group resumed on us-west by itself.
+    expect(report.ackedOnSource).toBeGreaterThan(1000);
+    expect(report.ackedOnTarget).toBeGreaterThan(500);
+    expect(report.processedOnTarget).toBeGreaterThanOrEqual(report.ackedOnTarget);
+    expect(a.produced).toBe(report.ackedOnSource + report.ackedOnTarget);
+    // Everything produced was consumed except what was lost with us-east before replication.
+    expect(a.consumed).toBeGreaterThanOrEqual(a.produced - a.lostWithSource);
+    expect(report.consumerRtoMs).toBeGreaterThan(0);
+    expect(report.producerRtoMs).toBeGreaterThan(0);
+    expect(report.partitionsWithoutCheckpoint).toBe(0);
+    expect(stderr).toContain('SIGKILL us-east');
+    expect(stderr).toMatch(/stopped MirrorMaker 2 and both clusters/);
+  }, 180_000);
+});

@@ -1,7 +1,71 @@
 /**
  * @packageDocumentation
- * `@mirrorkit/active-active`: Dedup by region-prefixed keys and last-write-wins for active-active Kafka.
+ * `@mirrorkit/active-active`: consumers that stay correct when both regions take writes.
  *
- * This package is a shell in the workspace; its API lands with its own issue.
+ * - {@link Deduplicator} and {@link dedup}: handle each region-prefixed key once, in bounded
+ *   memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore}).
+ * - {@link HybridLogicalClock}, {@link LwwRegister}, {@link LwwMap} and {@link lww}:
+ *   last-write-wins that follows causality even when region clocks drift.
+ * - {@link stampMessage}: region key, HLC stamp and origin headers on outgoing records.
+ *
+ * @example
+ * ```ts
+ * import { Deduplicator, HybridLogicalClock, dedup, lww, stampMessage } from '@mirrorkit/active-active';
+ *
+ * const clock = new HybridLogicalClock({ region: 'us-east' });
+ * await producer.send({ topic: 'accounts', messages: [stampMessage({ value: JSON.stringify(change) }, clock)] });
+ *
+ * const seen = new Deduplicator({ maxKeys: 1_000_000, windowMs: 24 * 3600_000 });
+ * const apply = lww({ clock, store, writeOf: ({ message }) => parseChange(message) });
+ * await consumer.run({ eachMessage: dedup(apply, { deduplicator: seen }) });
+ * ```
  */
-export const PACKAGE_NAME = '@mirrorkit/active-active';
+export {
+  type DedupEvents,
+  type DedupHandler,
+  type DedupHandlerStats,
+  type DedupOptions,
+  dedup,
+  type MessagePayload,
+} from './dedup-handler.js';
+export {
+  Deduplicator,
+  type DeduplicatorOptions,
+  type DeduplicatorStats,
+  MirrorKitDedupError,
+} from './deduplicator.js';
+export {
+  type ClockSkewEvent,
+  compareStamps,
+  formatStamp,
+  type HlcStamp,
+  HybridLogicalClock,
+  type HybridLogicalClockOptions,
+  MirrorKitClockError,
+  parseStamp,
+} from './hybrid-logical-clock.js';
+export { compareEntries, type LwwEntry, LwwMap, LwwRegister, mergeEntries } from './lww.js';
+export {
+  type LwwEvents,
+  type LwwHandler,
+  type LwwOptions,
+  type LwwStore,
+  type LwwWrite,
+  lww,
+} from './lww-handler.js';
+export {
+  HLC_HEADER,
+  ORIGIN_HEADER,
+  type OutgoingMessage,
+  readOrigin,
+  readStamp,
+  stampMessage,
+} from './record-stamp.js';
+export { MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+export {
+  KafkaSeenKeyStore,
+  type KafkaSeenKeyStoreOptions,
+  MirrorKitSeenKeyStoreError,
+  type SeenKeyRestore,
+  type SeenKeyStore,
+} from './seen-key-store.js';

@@ -1,0 +1,131 @@
+import { tryParseRegionKey } from '@mirrorkit/core';
+import { EventEmitter } from 'eventemitter3';
+import type { KafkaMessage } from 'kafkajs';
+import type { Deduplicator } from './deduplicator.js';
+import type { SeenKeyStore } from './seen-key-store.js';
+
+/** The part of a kafkajs or MirrorKit `eachMessage` payload dedup needs. */
+export interface MessagePayload {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+/** Events of a {@link dedup} handler. */
+export interface DedupEvents {
+  duplicate: [info: { key: string; topic: string; partition: number; offset: string }];
+  'invalid-key': [info: { topic: string; partition: number; offset: string; action: 'pass' | 'skip' }];
+}
+
+/** Counters of a {@link dedup} handler. */
+export interface DedupHandlerStats {
+  readonly processed: number;
+  readonly duplicates: number;
+  readonly invalidKeys: number;
+}
+
+/** Options of {@link dedup}. */
+export interface DedupOptions<P extends MessagePayload> {
+  /** The seen-set (bounded: see {@link Deduplicator}). */
+  deduplicator: Deduplicator;
+  /**
+   * The dedup key of a message. Default: the record key, when it is a region key
+   * (`<region>:<id>`); anything else is an invalid key.
+   */
+  keyOf?: (payload: P) => string | null;
+  /**
+   * Records without a usable key: `pass` (default) hands them to the handler undeduplicated;
+   * `skip` drops them (their offsets are committed). Both count and emit `invalid-key`.
+   */
+  invalidKey?: 'pass' | 'skip';
+  /** Persists each processed key, so a restarted consumer still recognises it. */
+  store?: SeenKeyStore;
+}
+
+/** A deduplicating `eachMessage` handler with its counters and events. */
+export interface DedupHandler<P extends MessagePayload> {
+  (payload: P): Promise<void>;
+  readonly events: EventEmitter<DedupEvents>;
+  stats(): DedupHandlerStats;
+}
+
+/**
+ * Wraps an `eachMessage` handler (kafkajs's or MirrorKit's) so each key is handled once: a
+ * message whose key was already processed is skipped, counted and its offset committed as usual.
+ *
+ * A key is remembered only after the handler succeeds, so a handler that throws (and is retried
+ * by kafkajs) is not mistaken for a duplicate. Copies of one key arriving concurrently (say
+ * `orders` and `us-west.orders` with `partitionsConsumedConcurrently > 1`) are serialised: the
+ * second waits for the first and is then a duplicate. With a `store`, the key is persisted after
+ * the handler and before the offset can be committed; a crash between the handler and that write
+ * may hand the record over again on restart (at-least-once at that one point).
+ *
+ * @example
+ * ```ts
+ * const seen = new Deduplicator({ maxKeys: 1_000_000, windowMs: 7 * 24 * 3600_000 });
+ * await consumer.run({ eachMessage: dedup(async ({ message }) => handle(message), { deduplicator: seen }) });
+ * ```
+ */
+export function dedup<P extends MessagePayload>(
+  handler: (payload: P) => Promise<void>,
+  options: DedupOptions<P>,
+): DedupHandler<P> {
+  const events = new EventEmitter<DedupEvents>();
+  const inFlight = new Map<string, Promise<void>>();
+  const keyOf =
+    options.keyOf ??
+    ((payload: P): string | null => {
+      const key = payload.message.key;
+      return key !== null && tryParseRegionKey(key) !== null ? key.toString() : null;
+    });
+  let processed = 0;
+  let duplicates = 0;
+  let invalidKeys = 0;
+
+  const wrapped = async (payload: P): Promise<void> => {
+    const key = keyOf(payload);
+    if (key === null) {
+      invalidKeys++;
+      const action = options.invalidKey ?? 'pass';
+      events.emit('invalid-key', {
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.message.offset,
+        action,
+      });
+      if (action === 'pass') {
+        await handler(payload);
+        processed++;
+      }
+      return;
+    }
+    for (let running = inFlight.get(key); running; running = inFlight.get(key))
+      await running.catch(() => undefined);
+    if (options.deduplicator.has(key)) {
+      duplicates++;
+      events.emit('duplicate', {
+        key,
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.message.offset,
+      });
+      return;
+    }
+    const work = (async () => {
+      await handler(payload);
+      await options.store?.remember(key);
+      options.deduplicator.add(key);
+      processed++;
+    })();
+    inFlight.set(key, work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+  return Object.assign(wrapped, {
+    events,
+    stats: (): DedupHandlerStats => ({ processed, duplicates, invalidKeys }),
+  });
+}

@@ -1,0 +1,131 @@
+import { MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Deduplicator } from './deduplicator.js';
+import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+
+/** A store used before {@link KafkaSeenKeyStore.open}. */
+export class MirrorKitSeenKeyStoreError extends MirrorKitError {
+  declare readonly code: 'SEEN_KEY_STORE_NOT_OPEN';
+  constructor(message: string) {
+    super('SEEN_KEY_STORE_NOT_OPEN', message);
+  }
+}
+
+/** Where a {@link dedup} handler persists processed keys. */
+export interface SeenKeyStore {
+  remember(key: string): Promise<void>;
+}
+
+/** Options of {@link KafkaSeenKeyStore}. */
+export interface KafkaSeenKeyStoreOptions {
+  /** The compacted topic, one per consumer group (e.g. `billing.mirrorkit-seen`). */
+  topic: string;
+  /**
+   * How long keys matter; the topic deletes records older than this (with compaction). Use the
+   * deduplicator's window. Default 7 days.
+   */
+  retentionMs?: number;
+  /** Replication factor when the topic is created. Default: the broker's default. */
+  replicationFactor?: number;
+  /** Give up reading the topic at open after this long. Default 60 s. */
+  openTimeoutMs?: number;
+  /** The clock. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What {@link KafkaSeenKeyStore.open} restored. */
+export interface SeenKeyRestore {
+  readonly restored: number;
+  /** Records older than the window, or already known. */
+  readonly ignored: number;
+  /** Records that are not seen-key records (corrupt or foreign), skipped. */
+  readonly corrupt: number;
+}
+
+/**
+ * Persists the keys a consumer group has processed in a compacted Kafka topic (key = the dedup
+ * key, value = when it was first processed), and restores them into a {@link Deduplicator} at
+ * start, so a restarted or rebalanced consumer does not process again what it already handled.
+ * Corrupt or foreign records in the topic are skipped and counted.
+ *
+ * @example
+ * ```ts
+ * const store = new KafkaSeenKeyStore(kafka, { topic: 'billing.mirrorkit-seen', retentionMs: windowMs });
+ * await store.open(seen);
+ * consumer.run({ eachMessage: dedup(handle, { deduplicator: seen, store }) });
+ * ```
+ */
+export class KafkaSeenKeyStore implements SeenKeyStore {
+  readonly #kafka: Kafka;
+  readonly #options: KafkaSeenKeyStoreOptions;
+  #producer: Producer | null = null;
+
+  constructor(kafka: Kafka, options: KafkaSeenKeyStoreOptions) {
+    this.#kafka = kafka;
+    this.#options = options;
+  }
+
+  /** Creates the topic when absent, reads it to the end into `deduplicator`, connects the writer. */
+  async open(deduplicator: Deduplicator): Promise<SeenKeyRestore> {
+    const topic = this.#options.topic;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(topic)) {
+        await admin.createTopics({
+          topics: [
+            {
+              topic,
+              numPartitions: 1,
+              ...(this.#options.replicationFactor !== undefined
+                ? { replicationFactor: this.#options.replicationFactor }
+                : {}),
+              configEntries: [
+                { name: 'cleanup.policy', value: 'compact,delete' },
+                { name: 'retention.ms', value: String(this.#options.retentionMs ?? 7 * 24 * 3600_000) },
+              ],
+            },
+          ],
+          waitForLeaders: true,
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const seen: { key: string; seenAtMs: number }[] = [];
+    let corrupt = 0;
+    for (const record of await readTopicToEnd(this.#kafka, topic, {
+      timeoutMs: this.#options.openTimeoutMs ?? 60_000,
+    })) {
+      try {
+        seen.push(decodeSeenKey(record.key, record.value));
+      } catch (error) {
+        if (!(error instanceof MirrorKitSeenKeyCodecError)) throw error;
+        corrupt++;
+      }
+    }
+    // Eviction follows insertion order, so restore oldest first.
+    seen.sort((a, b) => a.seenAtMs - b.seenAtMs);
+    let restored = 0;
+    for (const { key, seenAtMs } of seen) if (deduplicator.add(key, seenAtMs)) restored++;
+    this.#producer = this.#kafka.producer({ idempotent: true });
+    await this.#producer.connect();
+    return { restored, ignored: seen.length - restored, corrupt };
+  }
+
+  /** Persists `key` as processed now (acknowledged by all in-sync replicas before returning). */
+  async remember(key: string): Promise<void> {
+    if (!this.#producer)
+      throw new MirrorKitSeenKeyStoreError(`open() the store for ${this.#options.topic} before use`);
+    await this.#producer.send({
+      topic: this.#options.topic,
+      acks: -1,
+      messages: [{ key, value: encodeSeenAt((this.#options.now ?? Date.now)()) }],
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#producer?.disconnect();
+    this.#producer = null;
+  }
+}

@@ -75,8 +75,10 @@ export function dedup<P extends MessagePayload>(
   const keyOf =
     options.keyOf ??
     ((payload: P): string | null => {
-      const key = payload.message.key;
-      return key !== null && tryParseRegionKey(key) !== null ? key.toString() : null;
+      const raw = payload.message.key;
+      if (raw === null) return null;
+      const key = raw.toString();
+      return tryParseRegionKey(key) !== null ? key : null;
     });
   let processed = 0;
   let duplicates = 0;

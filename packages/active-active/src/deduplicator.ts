@@ -5,7 +5,7 @@ import { type Fingerprint, fingerprint } from './key-fingerprint.js';
 export interface DeduplicatorOptions {
   /**
    * Most keys remembered at once; memory is reserved for this many up front. Default 1,000,000
-   * (about 32–48 MB).
+   * (about 36–48 MB).
    */
   maxKeys?: number;
   /** Keys are forgotten this long after they were first seen. Default: never (count bound only). */
@@ -46,7 +46,7 @@ export class MirrorKitDedupError extends MirrorKitError {
  * is forgotten and a late duplicate passes as first-seen; such forgetting inside the window is
  * counted in {@link DeduplicatorStats.evictedInsideWindow}. Keys are forgotten oldest first.
  *
- * Keys are kept as 64-bit fingerprints, not strings: about 32 bytes per key (48 at worst, as the
+ * Keys are kept as 64-bit fingerprints, not strings: about 36 bytes per key (48 at worst, as the
  * table size rounds up to a power of two), whatever the key length. Two different keys share a
  * fingerprint with probability about 2^-64 per pair, so with a million keys remembered a new key
  * is mistaken for a duplicate with probability about 5·10^-14.
@@ -62,13 +62,13 @@ export class Deduplicator {
   readonly maxKeys: number;
   readonly windowMs: number;
   readonly #now: () => number;
-  // Open-addressing table of fingerprints (linear probing, at most half full).
+  // Open-addressing table (linear probing, at most half full), three u32 per slot side by side so
+  // a probe touches one cache line: fingerprint high, fingerprint low, ring position.
   readonly #mask: number;
-  readonly #tableHi: Uint32Array;
-  readonly #tableLo: Uint32Array;
-  // Insertion-ordered ring of the same fingerprints with first-seen times: eviction order.
-  readonly #ringHi: Uint32Array;
-  readonly #ringLo: Uint32Array;
+  readonly #table: Uint32Array;
+  // Insertion-ordered ring: the table slot of each remembered key and when it was first seen.
+  // Knowing the slot makes evicting the oldest key one table access, not a lookup.
+  readonly #ringSlot: Uint32Array;
   readonly #ringAt: Float64Array;
   #head = 0;
   #size = 0;
@@ -91,24 +91,24 @@ export class Deduplicator {
     let slots = 2;
     while (slots < maxKeys * 2) slots *= 2;
     this.#mask = slots - 1;
-    this.#tableHi = new Uint32Array(slots);
-    this.#tableLo = new Uint32Array(slots);
-    this.#ringHi = new Uint32Array(maxKeys);
-    this.#ringLo = new Uint32Array(maxKeys);
+    this.#table = new Uint32Array(slots * 3);
+    this.#ringSlot = new Uint32Array(maxKeys);
     this.#ringAt = new Float64Array(maxKeys);
   }
 
   /** Records `key` as seen and says whether it had been seen (and not yet forgotten) before. */
   check(key: string): 'first' | 'duplicate' {
     this.#checks++;
-    const now = this.#clock();
+    // Without a window, times are never read: skip the clock (a Date.now() costs ~50 ns).
+    const now = this.windowMs === Number.POSITIVE_INFINITY ? 0 : this.#clock();
     this.#expire(now);
     const fp = fingerprint(key, this.#fp);
-    if (this.#find(fp.hi, fp.lo) >= 0) {
+    const slot = this.#probe(fp.hi, fp.lo);
+    if (!this.#isFree(slot)) {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#insert(fp.hi, fp.lo, now);
+    this.#insert(fp.hi, fp.lo, now, this.#size < this.maxKeys ? slot : -1);
     return 'first';
   }
 
@@ -116,7 +116,7 @@ export class Deduplicator {
   has(key: string): boolean {
     this.#expire(this.#clock());
     const fp = fingerprint(key, this.#fp);
-    return this.#find(fp.hi, fp.lo) >= 0;
+    return !this.#isFree(this.#probe(fp.hi, fp.lo));
   }
 
   /**
@@ -130,8 +130,9 @@ export class Deduplicator {
     const at = Math.min(seenAtMs ?? now, now);
     if (now - at >= this.windowMs) return false;
     const fp = fingerprint(key, this.#fp);
-    if (this.#find(fp.hi, fp.lo) >= 0) return false;
-    this.#insert(fp.hi, fp.lo, at);
+    const slot = this.#probe(fp.hi, fp.lo);
+    if (!this.#isFree(slot)) return false;
+    this.#insert(fp.hi, fp.lo, at, this.#size < this.maxKeys ? slot : -1);
     return true;
   }
 
@@ -148,13 +149,7 @@ export class Deduplicator {
 
   /** Bytes reserved by the typed arrays: the whole cost of remembering `maxKeys` keys. */
   get reservedBytes(): number {
-    return (
-      this.#tableHi.byteLength +
-      this.#tableLo.byteLength +
-      this.#ringHi.byteLength +
-      this.#ringLo.byteLength +
-      this.#ringAt.byteLength
-    );
+    return this.#table.byteLength + this.#ringSlot.byteLength + this.#ringAt.byteLength;
   }
 
   #clock(): number {
@@ -173,63 +168,78 @@ export class Deduplicator {
 
   #evictHead(): void {
     const head = this.#head;
-    this.#remove(this.#ringHi[head] as number, this.#ringLo[head] as number);
+    this.#removeAt(this.#ringSlot[head] as number);
     this.#head = head + 1 === this.maxKeys ? 0 : head + 1;
     this.#size--;
   }
 
-  #insert(hi: number, lo: number, at: number): void {
+  #isFree(slot: number): boolean {
+    const i = slot * 3;
+    return this.#table[i] === 0 && this.#table[i + 1] === 0;
+  }
+
+  /** `freeSlot`: the slot a probe just found for `hi:lo`, or -1 to probe (after an eviction). */
+  #insert(hi: number, lo: number, at: number, freeSlot = -1): void {
     if (this.#size === this.maxKeys) {
       this.#evictedInsideWindow++;
       this.#evictHead();
     }
-    let slot = this.#slotOf(hi, lo);
-    while (this.#tableHi[slot] !== 0 || this.#tableLo[slot] !== 0) slot = (slot + 1) & this.#mask;
-    this.#tableHi[slot] = hi;
-    this.#tableLo[slot] = lo;
-    let tail = this.#head + this.#size;
-    if (tail >= this.maxKeys) tail -= this.maxKeys;
-    this.#ringHi[tail] = hi;
-    this.#ringLo[tail] = lo;
-    this.#ringAt[tail] = at;
+    const slot = freeSlot >= 0 ? freeSlot : this.#probe(hi, lo);
+    let pos = this.#head + this.#size;
+    if (pos >= this.maxKeys) pos -= this.maxKeys;
+    const i = slot * 3;
+    this.#table[i] = hi;
+    this.#table[i + 1] = lo;
+    this.#table[i + 2] = pos;
+    this.#ringSlot[pos] = slot;
+    this.#ringAt[pos] = at;
     this.#size++;
   }
 
-  #slotOf(hi: number, lo: number): number {
+  #home(hi: number, lo: number): number {
     return (lo ^ Math.imul(hi, 0x9e3779b1)) & this.#mask;
   }
 
-  #find(hi: number, lo: number): number {
-    let slot = this.#slotOf(hi, lo);
+  /** The slot holding `hi:lo`, or the free slot where it would go. */
+  #probe(hi: number, lo: number): number {
+    const table = this.#table;
+    let slot = this.#home(hi, lo);
     for (;;) {
-      const h = this.#tableHi[slot] as number;
-      const l = this.#tableLo[slot] as number;
-      if (h === hi && l === lo) return slot;
-      if (h === 0 && l === 0) return -1;
+      const i = slot * 3;
+      const h = table[i] as number;
+      const l = table[i + 1] as number;
+      if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
       slot = (slot + 1) & this.#mask;
     }
   }
 
-  // Deletion with backward shift, so lookups never need tombstones.
-  #remove(hi: number, lo: number): void {
-    let hole = this.#find(hi, lo);
-    if (hole < 0) return;
+  // Deletion with backward shift, so lookups never need tombstones; moved entries tell the ring.
+  #removeAt(slot: number): void {
+    const table = this.#table;
+    let hole = slot;
     let next = (hole + 1) & this.#mask;
     for (;;) {
-      const h = this.#tableHi[next] as number;
-      const l = this.#tableLo[next] as number;
+      const n = next * 3;
+      const h = table[n] as number;
+      const l = table[n + 1] as number;
       if (h === 0 && l === 0) break;
-      const home = this.#slotOf(h, l);
+      const home = this.#home(h, l);
       // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (!stays) {
-        this.#tableHi[hole] = h;
-        this.#tableLo[hole] = l;
+        const o = hole * 3;
+        const pos = table[n + 2] as number;
+        table[o] = h;
+        table[o + 1] = l;
+        table[o + 2] = pos;
+        this.#ringSlot[pos] = hole;
         hole = next;
       }
       next = (next + 1) & this.#mask;
     }
-    this.#tableHi[hole] = 0;
-    this.#tableLo[hole] = 0;
+    const o = hole * 3;
+    table[o] = 0;
+    table[o + 1] = 0;
+    table[o + 2] = 0;
   }
 }

@@ -56,6 +56,12 @@ export interface LwwHandler<P extends MessagePayload> {
  */
 export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): LwwHandler<P> {
   const events = new EventEmitter<LwwEvents>();
+  // The clock reports skew synchronously inside receive(); one listener for the handler's life
+  // marks it for the record being handled.
+  let skewed = false;
+  options.clock.on('skew', () => {
+    skewed = true;
+  });
   const handler = async (payload: P): Promise<void> => {
     const write = options.writeOf(payload);
     if (write === null) return;
@@ -81,11 +87,7 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
       };
     }
     // The clock reports skew synchronously inside receive(); pass it on for this record.
-    let skewed = false;
-    const markSkew = (): void => {
-      skewed = true;
-    };
-    options.clock.on('skew', markSkew);
+    skewed = false;
     try {
       options.clock.receive(stamp);
       if (skewed) {
@@ -109,8 +111,6 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
           reason: error.message,
         });
       return;
-    } finally {
-      options.clock.off('skew', markSkew);
     }
     const entry: LwwEntry<T> =
       'deleted' in write

@@ -178,7 +178,7 @@ async function wrapperFigures(records: number): Promise<string[][]> {
     let run = 0;
     async function consumeAll(
       handlerFor: (done: () => void) => (p: EachMessagePayload) => Promise<void>,
-    ): Promise<number> {
+    ): Promise<{ perSecond: number; cpuUs: number }> {
       const consumer = kafka.consumer({ groupId: `bench-${run++}`, maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topics: ['accounts'], fromBeginning: true });
@@ -188,6 +188,7 @@ async function wrapperFigures(records: number): Promise<string[][]> {
       });
       let seen = 0;
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       await consumer.run({
         eachMessage: handlerFor(() => {
           if (++seen === records) finish();
@@ -195,8 +196,9 @@ async function wrapperFigures(records: number): Promise<string[][]> {
       });
       await finished;
       const ms = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
       await consumer.disconnect();
-      return (records / ms) * 1000;
+      return { perSecond: (records / ms) * 1000, cpuUs: (cpu.user + cpu.system) / records };
     }
     // Every variant does the same application work (parse the record, update a map), so the
     // difference is what the wrappers add.
@@ -250,16 +252,33 @@ async function wrapperFigures(records: number): Promise<string[][]> {
         },
       ],
     ];
-    // Three rounds, interleaved, median per variant: the broker and the JIT warm up alike.
-    const results = new Map<string, number[]>(variants.map(([name]) => [name, []]));
-    for (let round = 0; round < 3; round++)
+    // Five rounds, interleaved, median per variant: the broker and the JIT warm up alike. The
+    // Node process's CPU time per record is the steadier figure (throughput also depends on the
+    // broker sharing the machine).
+    const rounds = 5;
+    const results = new Map<string, { perSecond: number; cpuUs: number }[]>(
+      variants.map(([name]) => [name, []]),
+    );
+    for (let round = 0; round < rounds; round++)
       for (const [name, make] of variants) results.get(name)?.push(await consumeAll(make));
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1] as number;
-    const plain = median(results.get('plain kafkajs eachMessage') ?? []);
-    const rows = [['handler', 'records/s (median of 3)', 'overhead vs plain']];
+    const median = (xs: number[]): number =>
+      [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+    const figures = (name: string) => {
+      const runs = results.get(name) ?? [];
+      return { perSecond: median(runs.map((r) => r.perSecond)), cpuUs: median(runs.map((r) => r.cpuUs)) };
+    };
+    const plain = figures('plain kafkajs eachMessage');
+    const rows = [['handler', 'records/s', 'overhead', 'CPU µs/record', 'CPU overhead']];
     for (const [name] of variants) {
-      const r = median(results.get(name) ?? []);
-      rows.push([name, fmt(r), name.startsWith('plain') ? '-' : `${fmt(((plain - r) / plain) * 100, 1)} %`]);
+      const f = figures(name);
+      const isPlain = name.startsWith('plain');
+      rows.push([
+        name,
+        fmt(f.perSecond),
+        isPlain ? '-' : `${fmt(((plain.perSecond - f.perSecond) / plain.perSecond) * 100, 1)} %`,
+        fmt(f.cpuUs, 2),
+        isPlain ? '-' : `${fmt(((f.cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %`,
+      ]);
     }
     return rows;
   } finally {
@@ -273,6 +292,8 @@ export async function runActiveActive(): Promise<void> {
   console.log('\n== active-active: last-write-wins ==');
   console.log(table(lwwFigures()));
   const records = Number(process.env.BENCH_RECORDS ?? 200_000);
-  console.log(`\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker) ==`);
+  console.log(
+    `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, median of 5) ==`,
+  );
   console.log(table(await wrapperFigures(records)));
 }

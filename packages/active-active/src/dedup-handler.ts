@@ -1,4 +1,3 @@
-import { tryParseRegionKey } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
 import type { KafkaMessage } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
@@ -71,14 +70,17 @@ export function dedup<P extends MessagePayload>(
   options: DedupOptions<P>,
 ): DedupHandler<P> {
   const events = new EventEmitter<DedupEvents>();
-  const inFlight = new Map<string, Promise<void>>();
+  // Keys being handled now, with whoever waits for them. Waiters are rare (concurrent copies of one
+  // key), so the common path allocates no promise.
+  const inFlight = new Map<string, (() => void)[]>();
   const keyOf =
     options.keyOf ??
     ((payload: P): string | null => {
       const raw = payload.message.key;
       if (raw === null) return null;
       const key = raw.toString();
-      return tryParseRegionKey(key) !== null ? key : null;
+      const colon = key.indexOf(':');
+      return colon > 0 && colon < key.length - 1 ? key : null;
     });
   let processed = 0;
   let duplicates = 0;
@@ -101,8 +103,10 @@ export function dedup<P extends MessagePayload>(
       }
       return;
     }
-    for (let running = inFlight.get(key); running; running = inFlight.get(key))
-      await running.catch(() => undefined);
+    for (let waiters = inFlight.get(key); waiters; waiters = inFlight.get(key)) {
+      const list = waiters;
+      await new Promise<void>((resolveWait) => list.push(resolveWait));
+    }
     if (options.deduplicator.has(key)) {
       duplicates++;
       events.emit('duplicate', {
@@ -113,17 +117,16 @@ export function dedup<P extends MessagePayload>(
       });
       return;
     }
-    const work = (async () => {
+    inFlight.set(key, []);
+    try {
       await handler(payload);
-      await options.store?.remember(key);
+      if (options.store) await options.store.remember(key);
       options.deduplicator.add(key);
       processed++;
-    })();
-    inFlight.set(key, work);
-    try {
-      await work;
     } finally {
+      const waiters = inFlight.get(key) ?? [];
       inFlight.delete(key);
+      for (const wake of waiters) wake();
     }
   };
   return Object.assign(wrapped, {

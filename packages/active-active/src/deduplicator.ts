@@ -78,6 +78,8 @@ export class Deduplicator {
   #expired = 0;
   #evictedInsideWindow = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
+  // has(key) then add(key) for the same key is the dedup handler's pattern: hash once.
+  #fpKey: string | null = null;
 
   constructor(options: DeduplicatorOptions = {}) {
     const maxKeys = options.maxKeys ?? 1_000_000;
@@ -102,7 +104,7 @@ export class Deduplicator {
     // Without a window, times are never read: skip the clock (a Date.now() costs ~50 ns).
     const now = this.windowMs === Number.POSITIVE_INFINITY ? 0 : this.#clock();
     this.#expire(now);
-    const fp = fingerprint(key, this.#fp);
+    const fp = this.#fingerprint(key);
     const slot = this.#probe(fp.hi, fp.lo);
     if (!this.#isFree(slot)) {
       this.#duplicates++;
@@ -115,7 +117,7 @@ export class Deduplicator {
   /** Whether `key` is remembered, without recording it (for "process, then remember"). */
   has(key: string): boolean {
     this.#expire(this.#clock());
-    const fp = fingerprint(key, this.#fp);
+    const fp = this.#fingerprint(key);
     return !this.#isFree(this.#probe(fp.hi, fp.lo));
   }
 
@@ -129,7 +131,7 @@ export class Deduplicator {
     this.#expire(now);
     const at = Math.min(seenAtMs ?? now, now);
     if (now - at >= this.windowMs) return false;
-    const fp = fingerprint(key, this.#fp);
+    const fp = this.#fingerprint(key);
     const slot = this.#probe(fp.hi, fp.lo);
     if (!this.#isFree(slot)) return false;
     this.#insert(fp.hi, fp.lo, at, this.#size < this.maxKeys ? slot : -1);
@@ -150,6 +152,14 @@ export class Deduplicator {
   /** Bytes reserved by the typed arrays: the whole cost of remembering `maxKeys` keys. */
   get reservedBytes(): number {
     return this.#table.byteLength + this.#ringSlot.byteLength + this.#ringAt.byteLength;
+  }
+
+  #fingerprint(key: string): Fingerprint {
+    if (key !== this.#fpKey) {
+      fingerprint(key, this.#fp);
+      this.#fpKey = key;
+    }
+    return this.#fp;
   }
 
   #clock(): number {

@@ -1,11 +1,10 @@
-import { regionKey, tryParseRegionKey } from '@mirrorkit/core';
+import { ORIGIN_HEADER, stampOrigin, tryParseRegionKey } from '@mirrorkit/core';
 import type { IHeaders } from 'kafkajs';
 import { formatStamp, type HlcStamp, type HybridLogicalClock, parseStamp } from './hybrid-logical-clock.js';
 
 /** Header carrying the HLC stamp of a write (`1732471234567.3@us-east`). */
 export const HLC_HEADER = 'mirrorkit-hlc';
-/** Header naming the region where the record was first produced. */
-export const ORIGIN_HEADER = 'mirrorkit-origin';
+export { ORIGIN_HEADER };
 
 /** A message as kafkajs's `send` takes it. */
 export interface OutgoingMessage {
@@ -30,18 +29,8 @@ export function stampMessage<M extends OutgoingMessage>(
   message: M,
   clock: HybridLogicalClock,
 ): M & { key: string; headers: IHeaders } {
-  const existing = message.key === undefined || message.key === null ? null : message.key.toString();
-  const key =
-    existing === null
-      ? regionKey(clock.region)
-      : tryParseRegionKey(existing) !== null
-        ? existing
-        : regionKey(clock.region, existing);
-  return {
-    ...message,
-    key,
-    headers: { ...message.headers, [HLC_HEADER]: formatStamp(clock.now()), [ORIGIN_HEADER]: clock.region },
-  };
+  const stamped = stampOrigin(message, clock.region);
+  return { ...stamped, headers: { ...stamped.headers, [HLC_HEADER]: formatStamp(clock.now()) } };
 }
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {

@@ -24,6 +24,9 @@
  * });
  * ```
  */
+
+// Producers stamp records with their origin region; re-exported so a client user needs one import.
+export { ORIGIN_HEADER, stampOrigin } from '@mirrorkit/core';
 export type { ClusterConnection, MirrorKitConfig } from './client-config.js';
 export { type ClientErrorCode, MirrorKitClientError } from './client-error.js';
 export type {

@@ -55,6 +55,7 @@ export {
 } from './mm2-properties.js';
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
 export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
+export { ORIGIN_HEADER, type StampableMessage, stampOrigin } from './origin-stamp.js';
 export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';
 export { policyFromConfig } from './policy-from-config.js';
 export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync } from './records.js';

@@ -37,3 +37,16 @@ describe('region keys', () => {
     );
   });
 });
+
+describe('stampOrigin', () => {
+  it('prefixes or mints the key and adds the origin header, keeping other headers', async () => {
+    const { stampOrigin, ORIGIN_HEADER } = await import('./origin-stamp.js');
+    expect(stampOrigin({ key: 'order-1', headers: { a: 'b' } }, 'us-east')).toEqual({
+      key: 'us-east:order-1',
+      headers: { a: 'b', [ORIGIN_HEADER]: 'us-east' },
+    });
+    expect(stampOrigin({ key: Buffer.from('us-west:9') }, 'us-east').key).toBe('us-west:9');
+    expect(stampOrigin({}, 'eu').key).toMatch(/^eu:[0-9a-f-]{36}$/);
+    expect(() => stampOrigin({}, 'a:b')).toThrow(MirrorKitRegionKeyError);
+  });
+});

@@ -1,7 +1,27 @@
 /**
  * @packageDocumentation
- * `@mirrorkit/replicator`: A sidecar replicator writing MirrorMaker 2 compatible topics, offset syncs, checkpoints and heartbeats.
+ * `@mirrorkit/replicator`: a sidecar that does MirrorMaker 2's job from the same `mm2.properties`,
+ * writing the same remote topics, offset syncs, checkpoints and heartbeats, so MM2's tools and
+ * `@mirrorkit/client` fail over on its output. Processes with the same file share the partitions
+ * through Kafka consumer groups.
  *
- * This package is a shell in the workspace; its API lands with its own issue.
+ * @example
+ * ```ts
+ * import { startReplicator, jsonLogger } from '@mirrorkit/replicator';
+ * const replicator = await startReplicator({
+ *   properties: readFileSync('mm2.properties', 'utf8'),
+ *   env: process.env,      // ${env:NAME} secrets
+ *   httpPort: 9090,        // /healthz, /metrics
+ *   log: jsonLogger(),
+ * });
+ * process.on('SIGTERM', () => void replicator.stop());
+ * ```
  */
-export const PACKAGE_NAME = '@mirrorkit/replicator';
+export { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
+export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
+export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';
+export { LATENCY_BUCKETS_MS, ReplicatorMetrics } from './metrics.js';
+export { PartitionSyncState } from './offset-sync-emitter.js';
+export { type Replicator, type ReplicatorOptions, startReplicator } from './replicator.js';
+export { MirrorKitReplicatorError, type ReplicatorErrorCode } from './replicator-error.js';
+export { isCycle, replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';

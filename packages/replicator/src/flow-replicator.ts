@@ -1,0 +1,574 @@
+import {
+  type Checkpoint,
+  commitGroupOffsets,
+  decodeOffsetSync,
+  encodeCheckpoint,
+  encodeOffsetSync,
+  type FlowConfig,
+  groupFilter,
+  MirrorKitCodecError,
+  type OffsetSync,
+  OffsetSyncStore,
+  readTopicToEnd,
+} from '@mirrorkit/core';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { ReplicatorLogger } from './logger.js';
+import type { ReplicatorMetrics } from './metrics.js';
+import { PartitionSyncState } from './offset-sync-emitter.js';
+import { replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
+
+/** Options of {@link FlowReplicator}. */
+export interface FlowReplicatorOptions {
+  readonly flow: FlowConfig;
+  readonly source: Kafka;
+  readonly target: Kafka;
+  /** The consumer group on the source that spreads partitions over replicator processes. */
+  readonly groupId: string;
+  readonly metrics: ReplicatorMetrics;
+  readonly log: ReplicatorLogger;
+}
+
+const TOPIC_RESOURCE = 2;
+// kafkajs reports where a config value comes from; 1 is a value set on the topic itself.
+const DYNAMIC_TOPIC_CONFIG = 1;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+/**
+ * Replicates one flow `source->target` the way MM2's connectors do, with the same names and
+ * records: remote topics (partitions and configs kept in sync), every record copied to the same
+ * partition in order, offset syncs on the source, checkpoints and heartbeats on the target, and
+ * optionally group offsets synced on the target. Partitions are shared with other processes
+ * through the consumer group `groupId`; each process checkpoints the partitions it owns.
+ */
+export class FlowReplicator {
+  readonly #o: FlowReplicatorOptions;
+  readonly #labels: { flow: string };
+  #sourceAdmin: Admin | null = null;
+  #targetAdmin: Admin | null = null;
+  #producer: Producer | null = null;
+  #syncProducer: Producer | null = null;
+  #consumer: Consumer | null = null;
+  /** Replicated source topics and their partition counts. */
+  #topics = new Map<string, number>();
+  #subscribed: string[] = [];
+  /** Topics and partition counts the copy consumer was started for. */
+  #running = '';
+  /** Source partitions this process owns in the replication group. */
+  #owned = new Set<string>();
+  #syncStates = new Map<string, PartitionSyncState>();
+  #syncStore = new OffsetSyncStore();
+  #syncListeners = new Set<OffsetSync[]>();
+  #lastCheckpoints = new Map<string, string>();
+  #timers: NodeJS.Timeout[] = [];
+  #stopping = false;
+  #joined = false;
+  #lastError: string | null = null;
+  #lastCheckpointAt = 0;
+  #restarting: Promise<void> | null = null;
+
+  constructor(options: FlowReplicatorOptions) {
+    this.#o = options;
+    this.#labels = { flow: `${options.flow.source}->${options.flow.target}` };
+  }
+
+  /** `source->target`. */
+  get name(): string {
+    return this.#labels.flow;
+  }
+
+  /** True once the copy consumer has joined its group and the topics were synced once. */
+  get ready(): boolean {
+    return this.#joined;
+  }
+
+  /** The last error of any loop, cleared by the next success; null when healthy. */
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  /** Source topics replicated now. */
+  get topics(): string[] {
+    return [...this.#topics.keys()].sort();
+  }
+
+  async start(): Promise<void> {
+    const { source, target, flow } = this.#o;
+    this.#sourceAdmin = source.admin();
+    this.#targetAdmin = target.admin();
+    await Promise.all([this.#sourceAdmin.connect(), this.#targetAdmin.connect()]);
+    this.#producer = target.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.#syncProducer = source.producer({ idempotent: true });
+    await Promise.all([this.#producer.connect(), this.#syncProducer.connect()]);
+    await this.#ensureTopic(
+      this.#sourceAdmin,
+      flow.policy.offsetSyncsTopic(flow.target),
+      flow.offsetSyncsTopicReplicationFactor,
+    );
+    await this.#ensureTopic(
+      this.#targetAdmin,
+      flow.policy.checkpointsTopic(flow.source),
+      flow.checkpointsTopicReplicationFactor,
+    );
+    await this.#reloadOffsetSyncs();
+    await this.#syncTopics();
+    await this.#restartConsumer();
+    this.#every(
+      flow.refreshTopics.enabled ? flow.refreshTopics.intervalSeconds : 0,
+      'refresh-topics',
+      async () => {
+        await this.#syncTopics();
+        // Compared with what the consumer runs on, so a restart that failed is tried again.
+        if (this.#wanted() !== this.#running) await this.#restartConsumer();
+      },
+    );
+    if (flow.emitCheckpoints.enabled)
+      this.#every(flow.emitCheckpoints.intervalSeconds, 'checkpoints', () => this.#emitCheckpoints());
+    this.#every(1, 'gauges', async () => {
+      if (this.#lastCheckpointAt > 0)
+        this.#o.metrics.set(
+          'mirrorkit_replicator_checkpoint_age_seconds',
+          this.#labels,
+          (Date.now() - this.#lastCheckpointAt) / 1000,
+        );
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+    await this.#restarting?.catch(() => undefined);
+    // Disconnecting the consumer commits what was resolved (every record acknowledged by the
+    // target) and leaves the group, so the others take over at once.
+    await this.#consumer?.disconnect().catch(() => undefined);
+    await Promise.all([
+      this.#producer?.disconnect(),
+      this.#syncProducer?.disconnect(),
+      this.#sourceAdmin?.disconnect(),
+      this.#targetAdmin?.disconnect(),
+    ]).catch(() => undefined);
+  }
+
+  /** Runs `work` every `seconds` (0: never), after the previous run finished; errors back off. */
+  #every(seconds: number, what: string, work: () => Promise<void>): void {
+    if (seconds <= 0) return;
+    let delay = seconds * 1000;
+    const tick = async (): Promise<void> => {
+      if (this.#stopping) return;
+      try {
+        await work();
+        delay = seconds * 1000;
+      } catch (error) {
+        this.#failed(what, error);
+        delay = Math.min(delay * 2, 30_000);
+      }
+      if (!this.#stopping) this.#timers.push(setTimeout(() => void tick(), delay));
+    };
+    this.#timers.push(setTimeout(() => void tick(), delay));
+  }
+
+  #failed(what: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#lastError = `${what}: ${message}`;
+    this.#o.metrics.inc('mirrorkit_replicator_errors_total', { ...this.#labels, kind: what });
+    this.#o.log.warn('replication step failed; retrying', { flow: this.name, step: what, error: message });
+  }
+
+  async #ensureTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
+    if ((await admin.listTopics()).includes(topic)) return;
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+  }
+
+  /** Creates or updates remote topics; true when the set of replicated topics changed. */
+  async #syncTopics(): Promise<boolean> {
+    const { flow } = this.#o;
+    const sourceAdmin = this.#sourceAdmin as Admin;
+    const targetAdmin = this.#targetAdmin as Admin;
+    const selected = (await sourceAdmin.listTopics()).filter((t) => shouldReplicateTopic(flow, t)).sort();
+    const next = new Map<string, number>();
+    if (selected.length > 0) {
+      const metadata = await sourceAdmin.fetchTopicMetadata({ topics: selected });
+      for (const t of metadata.topics) next.set(t.name, t.partitions.length);
+    }
+    const targetTopics = new Set(await targetAdmin.listTopics());
+    const remoteCounts = new Map<string, number>();
+    const existingRemotes = selected
+      .map((t) => flow.policy.formatRemoteTopic(flow.source, t))
+      .filter((r) => targetTopics.has(r));
+    if (existingRemotes.length > 0) {
+      for (const t of (await targetAdmin.fetchTopicMetadata({ topics: existingRemotes })).topics)
+        remoteCounts.set(t.name, t.partitions.length);
+    }
+    const configs =
+      flow.syncTopicConfigs.enabled || next.size > 0
+        ? await this.#sourceConfigs([...next.keys()])
+        : new Map();
+    for (const [topic, partitions] of next) {
+      const remote = flow.policy.formatRemoteTopic(flow.source, topic);
+      const wanted: Record<string, string> = configs.get(topic) ?? {};
+      const have = remoteCounts.get(remote);
+      if (have === undefined) {
+        await targetAdmin.createTopics({
+          topics: [
+            {
+              topic: remote,
+              numPartitions: partitions,
+              replicationFactor: flow.replicationFactor,
+              configEntries: Object.entries(wanted).map(([name, value]) => ({ name, value })),
+            },
+          ],
+          waitForLeaders: true,
+        });
+        this.#o.log.info('created remote topic', { flow: this.name, topic: remote, partitions });
+      } else if (have < partitions) {
+        // Never shrink: a partition cannot be removed, and records already copied live there.
+        await targetAdmin.createPartitions({ topicPartitions: [{ topic: remote, count: partitions }] });
+        this.#o.log.info('grew remote topic', { flow: this.name, topic: remote, from: have, to: partitions });
+      }
+    }
+    if (flow.syncTopicConfigs.enabled) await this.#syncConfigs(next, configs);
+    const changed =
+      [...next.keys()].join('\n') !== [...this.#topics.keys()].join('\n') ||
+      [...next].some(([t, n]) => this.#topics.get(t) !== n);
+    this.#topics = next;
+    return changed;
+  }
+
+  async #sourceConfigs(topics: string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    if (topics.length === 0) return out;
+    const described = await (this.#sourceAdmin as Admin).describeConfigs({
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name })),
+      includeSynonyms: false,
+    });
+    for (const resource of described.resources) {
+      out.set(
+        resource.resourceName,
+        replicatedConfigs(
+          this.#o.flow,
+          resource.configEntries.map((e) => ({
+            name: e.configName,
+            value: e.configValue,
+            explicit: (e as { configSource?: number }).configSource === DYNAMIC_TOPIC_CONFIG,
+          })),
+        ),
+      );
+    }
+    return out;
+  }
+
+  async #syncConfigs(
+    topics: Map<string, number>,
+    configs: Map<string, Record<string, string>>,
+  ): Promise<void> {
+    const { flow } = this.#o;
+    const targetAdmin = this.#targetAdmin as Admin;
+    const remotes = [...topics.keys()].map((t) => flow.policy.formatRemoteTopic(flow.source, t));
+    if (remotes.length === 0) return;
+    const current = await targetAdmin.describeConfigs({
+      resources: remotes.map((name) => ({ type: TOPIC_RESOURCE, name })),
+      includeSynonyms: false,
+    });
+    const currentByTopic = new Map(
+      current.resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(
+          r.configEntries
+            .filter((e) => (e as { configSource?: number }).configSource === DYNAMIC_TOPIC_CONFIG)
+            .map((e) => [e.configName, e.configValue]),
+        ) as Record<string, string>,
+      ]),
+    );
+    for (const topic of topics.keys()) {
+      const remote = flow.policy.formatRemoteTopic(flow.source, topic);
+      const wanted = configs.get(topic) ?? {};
+      const have = currentByTopic.get(remote) ?? {};
+      const differs = Object.entries(wanted).some(([k, v]) => have[k] !== v);
+      if (!differs) continue;
+      // kafkajs has no incremental alter: send the source's explicit configs plus the remote's own
+      // explicit ones that the source does not set, so nothing set on the target is reset.
+      const merged = { ...have, ...wanted };
+      await targetAdmin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: TOPIC_RESOURCE,
+            name: remote,
+            configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+      this.#o.log.info('synced topic configs', { flow: this.name, topic: remote, keys: Object.keys(wanted) });
+    }
+  }
+
+  #wanted(): string {
+    return [...this.#topics]
+      .map(([t, n]) => `${t}:${n}`)
+      .sort()
+      .join(',');
+  }
+
+  /** Starts (or restarts, after the topics or their partitions changed) the copy consumer. */
+  #restartConsumer(): Promise<void> {
+    const run = (async () => {
+      const topics = [...this.#topics.keys()];
+      const wanted = this.#wanted();
+      this.#running = '';
+      this.#o.log.info('starting copy consumer', { flow: this.name, topics: wanted });
+      if (this.#consumer) {
+        await this.#consumer.disconnect().catch(() => undefined);
+        this.#consumer = null;
+        // A fresh producer: kafkajs's cached metadata would not know partitions added just now.
+        await this.#producer?.disconnect().catch(() => undefined);
+        this.#producer = this.#o.target.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await this.#producer.connect();
+      }
+      this.#owned.clear();
+      this.#subscribed = topics;
+      if (topics.length === 0 || this.#stopping) {
+        this.#joined = true;
+        this.#running = wanted;
+        return;
+      }
+      const consumer = this.#o.source.consumer({
+        groupId: this.#o.groupId,
+        readUncommitted: false,
+        maxWaitTimeInMs: 100,
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 20_000,
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        this.#owned = new Set(
+          Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+            (partitions as number[]).map((p) => `${topic}\u0000${p}`),
+          ),
+        );
+        this.#joined = true;
+        this.#o.log.info('copy consumer joined', { flow: this.name, partitions: this.#owned.size });
+        // A new owner continues partitions another process synced: pick up its offset syncs.
+        void this.#reloadOffsetSyncs().catch((error: unknown) => this.#failed('offset-syncs', error));
+      });
+      consumer.on(consumer.events.CRASH, (event) => this.#failed('copy', event.payload.error));
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      this.#consumer = consumer;
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommitInterval: 1000,
+        eachBatch: (payload) => this.#copy(payload),
+      });
+      this.#running = wanted;
+    })();
+    this.#restarting = run;
+    return run.finally(() => {
+      if (this.#restarting === run) this.#restarting = null;
+    });
+  }
+
+  async #copy(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const { flow, metrics } = this.#o;
+    const remote = flow.policy.formatRemoteTopic(flow.source, batch.topic);
+    let bytes = 0;
+    const messages = batch.messages.map((m) => {
+      bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+      for (const [name, value] of Object.entries(m.headers ?? {})) {
+        bytes += name.length;
+        for (const v of Array.isArray(value) ? value : [value]) bytes += v?.length ?? 0;
+      }
+      return {
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+        timestamp: m.timestamp,
+        partition: batch.partition,
+      };
+    });
+    let metadata: Awaited<ReturnType<Producer['send']>>;
+    try {
+      metadata = await (this.#producer as Producer).send({ topic: remote, acks: -1, messages });
+    } catch (error) {
+      // kafkajs retries the batch; nothing is resolved or committed, so nothing is lost.
+      this.#failed('copy', error);
+      throw error;
+    }
+    const ackedAt = Date.now();
+    const base = BigInt(metadata[0]?.baseOffset ?? '-1');
+    // Offsets of one idempotent send to one partition are contiguous from its base offset.
+    const syncs: OffsetSync[] = [];
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    let state = this.#syncStates.get(key);
+    if (!state) {
+      state = new PartitionSyncState(BigInt(flow.offsetLagMax));
+      this.#syncStates.set(key, state);
+    }
+    batch.messages.forEach((m, i) => {
+      const upstream = BigInt(m.offset);
+      const downstream = base + BigInt(i);
+      if (base >= 0n && state.update(upstream, downstream))
+        syncs.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          upstreamOffset: upstream,
+          downstreamOffset: downstream,
+        });
+      metrics.observeLatency(this.#labels, Math.max(0, ackedAt - Number(m.timestamp)));
+    });
+    if (syncs.length > 0 && flow.emitOffsetSyncs) {
+      await (this.#syncProducer as Producer).send({
+        topic: flow.policy.offsetSyncsTopic(flow.target),
+        acks: -1,
+        messages: syncs.map((s) => ({ ...encodeOffsetSync(s), partition: 0 })),
+      });
+      for (const s of syncs) {
+        this.#syncStore.add(s);
+        for (const listener of this.#syncListeners) listener.push(s);
+      }
+      metrics.inc('mirrorkit_replicator_offset_syncs_total', this.#labels, syncs.length);
+    }
+    metrics.inc('mirrorkit_replicator_records_total', this.#labels, messages.length);
+    metrics.inc('mirrorkit_replicator_bytes_total', this.#labels, bytes);
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) {
+      resolveOffset(last.offset);
+      metrics.set(
+        'mirrorkit_replicator_record_lag',
+        { ...this.#labels, topic: batch.topic, partition: batch.partition },
+        Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
+      );
+    }
+    this.#lastError = null;
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  /** Rebuilds the translation store from the whole offset-syncs topic, in topic order. */
+  async #reloadOffsetSyncs(): Promise<void> {
+    const { flow, source } = this.#o;
+    const store = new OffsetSyncStore();
+    // Syncs this process emits while the topic is read go to the old store and here; the read
+    // may miss them (its end is fixed when it starts), so they are replayed into the new store.
+    const emittedMeanwhile: OffsetSync[] = [];
+    this.#syncListeners.add(emittedMeanwhile);
+    let skipped = 0;
+    for (const record of await readTopicToEnd(source, flow.policy.offsetSyncsTopic(flow.target), {
+      timeoutMs: 60_000,
+    })) {
+      if (!record.key || !record.value) continue;
+      try {
+        store.add(decodeOffsetSync(record.key, record.value));
+      } catch (error) {
+        if (!(error instanceof MirrorKitCodecError)) throw error;
+        skipped++;
+      }
+    }
+    if (skipped > 0) this.#o.log.warn('skipped undecodable offset syncs', { flow: this.name, skipped });
+    this.#syncListeners.delete(emittedMeanwhile);
+    for (const sync of emittedMeanwhile) store.add(sync);
+    this.#syncStore = store;
+  }
+
+  async #emitCheckpoints(): Promise<void> {
+    const { flow, source, target } = this.#o;
+    const sourceAdmin = this.#sourceAdmin as Admin;
+    const topics = this.#subscribed;
+    if (topics.length === 0 || this.#owned.size === 0) return;
+    const accepts = groupFilter(flow);
+    const groups = (await sourceAdmin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => accepts(g) && g !== this.#o.groupId && !g.startsWith('mirrorkit-replicator'));
+    const checkpoints: Checkpoint[] = [];
+    for (const groupId of groups) {
+      const offsets = await sourceAdmin.fetchOffsets({ groupId, topics });
+      for (const { topic, partitions } of offsets) {
+        for (const { partition, offset, metadata } of partitions) {
+          if (Number(offset) < 0 || !this.#owned.has(`${topic}\u0000${partition}`)) continue;
+          const upstream = BigInt(offset);
+          const downstream = this.#syncStore.translateDownstream(topic, partition, upstream);
+          if (downstream === null) continue;
+          const remote = flow.policy.formatRemoteTopic(flow.source, topic);
+          const memo = `${groupId}\u0000${remote}\u0000${partition}`;
+          // Emit when the checkpoint changes: a new group position, or a finer translation of the
+          // same one once replication has caught up with it.
+          const value = `${upstream}:${downstream}`;
+          if (this.#lastCheckpoints.get(memo) === value) continue;
+          this.#lastCheckpoints.set(memo, value);
+          checkpoints.push({
+            consumerGroupId: groupId,
+            topic: remote,
+            partition,
+            upstreamOffset: upstream,
+            downstreamOffset: downstream,
+            metadata: metadata ?? '',
+          });
+        }
+      }
+    }
+    if (checkpoints.length > 0) {
+      await (this.#producer as Producer).send({
+        topic: flow.policy.checkpointsTopic(flow.source),
+        acks: -1,
+        messages: checkpoints.map((c) => ({ ...encodeCheckpoint(c), partition: 0 })),
+      });
+      this.#o.metrics.inc('mirrorkit_replicator_checkpoints_total', this.#labels, checkpoints.length);
+    }
+    this.#lastCheckpointAt = Date.now();
+    if (flow.syncGroupOffsets.enabled && checkpoints.length > 0)
+      await this.#syncGroupOffsets(target, checkpoints);
+    void source;
+  }
+
+  /**
+   * Commits translated offsets for groups on the target, only while the group has no active
+   * members there and only forwards (MM2's sync.group.offsets).
+   */
+  async #syncGroupOffsets(target: Kafka, checkpoints: readonly Checkpoint[]): Promise<void> {
+    const targetAdmin = this.#targetAdmin as Admin;
+    const byGroup = new Map<string, Checkpoint[]>();
+    for (const c of checkpoints)
+      byGroup.set(c.consumerGroupId, [...(byGroup.get(c.consumerGroupId) ?? []), c]);
+    const described = await targetAdmin.describeGroups([...byGroup.keys()]);
+    for (const group of described.groups) {
+      if (group.members.length > 0) continue;
+      const mine = byGroup.get(group.groupId) ?? [];
+      const current = await targetAdmin.fetchOffsets({
+        groupId: group.groupId,
+        topics: [...new Set(mine.map((c) => c.topic))],
+      });
+      const have = new Map(
+        current.flatMap((t) =>
+          t.partitions.map((p) => [`${t.topic}\u0000${p.partition}`, BigInt(p.offset)] as const),
+        ),
+      );
+      const forward = mine.filter(
+        (c) => c.downstreamOffset > (have.get(`${c.topic}\u0000${c.partition}`) ?? -1n),
+      );
+      if (forward.length === 0) continue;
+      await commitGroupOffsets(
+        target,
+        group.groupId,
+        forward.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.downstreamOffset })),
+      ).catch((error: unknown) => this.#failed('sync-group-offsets', error));
+    }
+  }
+
+  /** Sleeps while this flow has not joined, for callers waiting on readiness. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#joined && Date.now() < deadline) await sleep(50);
+    return this.#joined;
+  }
+}

@@ -1,0 +1,211 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type MirrorMakerConfig, parseMirrorMakerProperties } from '@mirrorkit/core';
+import { Kafka, logLevel } from 'kafkajs';
+import { FlowReplicator } from './flow-replicator.js';
+import { HeartbeatEmitter, type HeartbeatPair } from './heartbeat-emitter.js';
+import { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
+import { type ReplicatorLogger, silentLogger } from './logger.js';
+import { ReplicatorMetrics } from './metrics.js';
+import { MirrorKitReplicatorError } from './replicator-error.js';
+
+/** Options of {@link startReplicator}. */
+export interface ReplicatorOptions {
+  /** The text of an MM2 dedicated-mode `mm2.properties`. */
+  readonly properties: string;
+  /** Values for `${env:NAME}` placeholders (secrets). Default: none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Prefix of the consumer groups that share partitions between processes. */
+  readonly groupIdPrefix?: string;
+  /** Port for `/healthz` and `/metrics`; 0 picks a free one; null serves nothing. Default null. */
+  readonly httpPort?: number | null;
+  readonly log?: ReplicatorLogger;
+}
+
+/** A running replicator. */
+export interface Replicator {
+  readonly flows: readonly FlowReplicator[];
+  readonly metrics: ReplicatorMetrics;
+  /** Settings in the file that the replicator does not act on, with their lines. */
+  readonly unsupported: readonly UnsupportedSetting[];
+  /** The HTTP port, when serving. */
+  readonly httpPort: number | null;
+  /** Ready (every flow joined its group) and the last error of each flow. */
+  health(): { ready: boolean; errors: Record<string, string> };
+  /** Graceful stop: commits what the target acknowledged, leaves the groups, closes clients. */
+  stop(): Promise<void>;
+}
+
+// Settings MM2 reads that this replicator does not act on, with why.
+function unsupportedSettings(mm2: MirrorMakerConfig): UnsupportedSetting[] {
+  const out: UnsupportedSetting[] = [];
+  for (const [key, value] of mm2.properties) {
+    const line = mm2.lines.get(key);
+    const setting = key.includes('->') ? key.slice(key.indexOf('.', key.indexOf('->')) + 1) : key;
+    if (setting === 'sync.topic.acls.enabled' && value.trim() === 'true')
+      out.push({ key, line, reason: 'ACLs are not synced' });
+    else if (setting === 'offset-syncs.topic.location' && value.trim() === 'target')
+      out.push({ key, line, reason: 'offset syncs are written to the source cluster only' });
+    else if (setting === 'tasks.max')
+      out.push({
+        key,
+        line,
+        reason: 'parallelism comes from running more processes (they share a consumer group)',
+      });
+    else if (
+      /^(offset|config|status)\.storage\.|^(key|value|header)\.converter|^(task|worker|plugin|listeners|dedicated\.mode)/.test(
+        setting,
+      )
+    )
+      out.push({ key, line, reason: 'a Kafka Connect setting; the replicator is not a Connect worker' });
+    else if (/^(refresh\.groups|sync\.topic\.acls)\.interval\.seconds$/.test(setting))
+      out.push({ key, line, reason: 'groups are listed at every checkpoint interval; ACLs are not synced' });
+  }
+  return out;
+}
+
+/**
+ * Starts replicating every enabled flow of an `mm2.properties` file, MM2-compatible: same remote
+ * topic names, offset syncs, checkpoints and heartbeats. Several processes started with the same
+ * file share the work through Kafka consumer groups.
+ *
+ * @example
+ * ```ts
+ * const replicator = await startReplicator({ properties: readFileSync('mm2.properties', 'utf8'), env: process.env, httpPort: 9090 });
+ * process.on('SIGTERM', () => void replicator.stop());
+ * ```
+ */
+export async function startReplicator(options: ReplicatorOptions): Promise<Replicator> {
+  const log = options.log ?? silentLogger;
+  const mm2 = parseMirrorMakerProperties(options.properties, options.env ? { env: options.env } : {});
+  if (mm2.flows.length === 0)
+    throw new MirrorKitReplicatorError(
+      'REPLICATOR_NO_FLOW',
+      'no flow is enabled (set e.g. us-east->us-west.enabled = true)',
+    );
+  const unsupported: UnsupportedSetting[] = unsupportedSettings(mm2);
+  const clients = new Map<string, Kafka>();
+  for (const [alias, cluster] of mm2.clusterConfigs) {
+    const { config, unsupported: notMapped } = kafkaConnection(cluster, mm2);
+    unsupported.push(...notMapped);
+    clients.set(alias, new Kafka({ ...config, logLevel: logLevel.NOTHING }));
+  }
+  for (const u of unsupported)
+    log.warn('setting not supported; ignored', {
+      key: u.key,
+      ...(u.line !== undefined ? { line: u.line } : {}),
+      reason: u.reason,
+    });
+  const kafkaOf = (alias: string): Kafka => clients.get(alias) as Kafka;
+  const metrics = new ReplicatorMetrics();
+  const prefix = options.groupIdPrefix ?? 'mirrorkit-replicator';
+  const flows = mm2.flows.map(
+    (flow) =>
+      new FlowReplicator({
+        flow,
+        source: kafkaOf(flow.source),
+        target: kafkaOf(flow.target),
+        groupId: `${prefix}.${flow.source}->${flow.target}`,
+        metrics,
+        log,
+      }),
+  );
+  // MM2 beats for every ordered pair, disabled ones too, unless heartbeats are switched off.
+  const pairs: HeartbeatPair[] = [];
+  for (const source of mm2.clusters) {
+    for (const target of mm2.clusters) {
+      if (source === target) continue;
+      const flow = mm2.allFlows.find((f) => f.source === source && f.target === target);
+      const enabled = flow
+        ? flow.emitHeartbeats.enabled
+        : (mm2.properties.get('emit.heartbeats.enabled') ?? 'true').trim() !== 'false';
+      if (!enabled) continue;
+      const reference = flow ?? mm2.flows[0];
+      pairs.push({
+        source,
+        target,
+        intervalSeconds: reference?.emitHeartbeats.intervalSeconds ?? 1,
+        replicationFactor: reference?.heartbeatsTopicReplicationFactor ?? 3,
+      });
+    }
+  }
+  const heartbeats = new HeartbeatEmitter(
+    pairs,
+    kafkaOf,
+    (mm2.flows[0] as { policy: import('@mirrorkit/core').ReplicationPolicy }).policy,
+    metrics,
+    log,
+  );
+
+  const started: FlowReplicator[] = [];
+  try {
+    for (const flow of flows) {
+      await flow.start().catch((error: unknown) => {
+        throw new MirrorKitReplicatorError(
+          'REPLICATOR_CLUSTER_UNREACHABLE',
+          `flow ${flow.name} could not start: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+      started.push(flow);
+      log.info('flow started', { flow: flow.name, topics: flow.topics });
+    }
+    await heartbeats.start();
+  } catch (error) {
+    await Promise.all(started.map((f) => f.stop()));
+    throw error;
+  }
+
+  const health = (): { ready: boolean; errors: Record<string, string> } => {
+    const errors: Record<string, string> = {};
+    for (const flow of flows) if (flow.lastError) errors[flow.name] = flow.lastError;
+    return { ready: flows.every((f) => f.ready), errors };
+  };
+  let server: Server | null = null;
+  let httpPort: number | null = null;
+  if (options.httpPort !== undefined && options.httpPort !== null) {
+    server = createServer((request, response) => {
+      const url = request.url ?? '/';
+      if (url === '/metrics') {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      } else if (url === '/healthz/live') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"live":true}\n');
+      } else if (url === '/healthz' || url === '/healthz/ready') {
+        const h = health();
+        const ok = h.ready && Object.keys(h.errors).length === 0;
+        response
+          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(
+            `${JSON.stringify({ ...h, flows: flows.map((f) => ({ flow: f.name, ready: f.ready, topics: f.topics })) })}\n`,
+          );
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolveListen) =>
+      (server as Server).listen(options.httpPort as number, '127.0.0.1', resolveListen),
+    );
+    httpPort = (server.address() as AddressInfo).port;
+    log.info('serving /healthz and /metrics', { port: httpPort });
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    flows,
+    metrics,
+    unsupported,
+    httpPort,
+    health,
+    stop: () => {
+      stopping ??= (async () => {
+        log.info('stopping: committing and leaving the groups');
+        await heartbeats.stop();
+        await Promise.all(flows.map((f) => f.stop()));
+        await new Promise<void>((resolveClose) =>
+          server ? server.close(() => resolveClose()) : resolveClose(),
+        );
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

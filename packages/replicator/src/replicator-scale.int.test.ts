@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultReplicationPolicy, readTopicToEnd } from '@mirrorkit/core';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { type Replicator, startReplicator } from './replicator.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin/mirrorkit-replicator.js', import.meta.url));
+const policy = new DefaultReplicationPolicy();
+
+function flows(clusters: Record<string, string>, enabled: string[], topics: string): string {
+  return `clusters = ${Object.keys(clusters).join(', ')}
+${Object.entries(clusters)
+  .map(([alias, bootstrap]) => `${alias}.bootstrap.servers = ${bootstrap}`)
+  .join('\n')}
+${enabled.map((f) => `${f}.enabled = true`).join('\n')}
+topics = ${topics}
+replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+refresh.topics.interval.seconds = 1
+emit.checkpoints.interval.seconds = 1
+sync.topic.acls.enabled = false
+`;
+}
+
+describe('the sidecar replicator: loops and scale-out', () => {
+  const children: ChildProcess[] = [];
+  let replicator: Replicator | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    children.length = 0;
+    await replicator?.stop();
+    replicator = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('active-active with two flows: every record exists once per cluster, no loop', async () => {
+    const { east, west } = sharedClusters();
+    const a = uniqueName('east');
+    const b = uniqueName('west');
+    const topic = uniqueName('accounts');
+    for (const bootstrap of [east, west]) {
+      const admin = kafkaFor(bootstrap).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafkaFor(bootstrap).producer();
+      await producer.connect();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 500 }, (_, i) => ({
+          key: `${bootstrap === east ? a : b}:${i}`,
+          value: 'v',
+        })),
+      });
+      await producer.disconnect();
+    }
+    replicator = await startReplicator({
+      properties: flows({ [a]: east, [b]: west }, [`${a}->${b}`, `${b}->${a}`], topic),
+    });
+    const counts = async (bootstrap: string, name: string): Promise<number> => {
+      const admin = kafkaFor(bootstrap).admin();
+      await admin.connect();
+      try {
+        if (!(await admin.listTopics()).includes(name)) return -1;
+        return (await admin.fetchTopicOffsets(name)).reduce((sum, p) => sum + Number(p.high), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const remoteOnWest = policy.formatRemoteTopic(a, topic);
+    const remoteOnEast = policy.formatRemoteTopic(b, topic);
+    await eventually('both directions replicated', async () =>
+      (await counts(west, remoteOnWest)) === 500 && (await counts(east, remoteOnEast)) === 500
+        ? true
+        : undefined,
+    );
+    // Give a loop every chance to show itself: several refresh intervals.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 4000));
+    expect(await counts(west, remoteOnWest)).toBe(500);
+    expect(await counts(east, remoteOnEast)).toBe(500);
+    expect(await counts(east, topic)).toBe(500);
+    expect(await counts(west, topic)).toBe(500);
+    expect(await counts(east, policy.formatRemoteTopic(b, remoteOnWest))).toBe(-1);
+    expect(await counts(west, policy.formatRemoteTopic(a, remoteOnEast))).toBe(-1);
+    expect(replicator.flows.map((f) => f.topics.filter((t) => t !== 'heartbeats'))).toEqual([
+      [topic],
+      [topic],
+    ]);
+  }, 120_000);
+
+  it('two processes share the partitions; kill -9 one mid-stream and nothing is lost', async () => {
+    const { east, west } = sharedClusters();
+    const a = uniqueName('src');
+    const b = uniqueName('dst');
+    const topic = uniqueName('orders');
+    const admin = kafkaFor(east).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await admin.disconnect();
+    dir = mkdtempSync(join(tmpdir(), 'mirrorkit-replicator-'));
+    const file = join(dir, 'mm2.properties');
+    writeFileSync(file, flows({ [a]: east, [b]: west }, [`${a}->${b}`], topic));
+    const logs: string[] = ['', ''];
+    onTestFailed(() =>
+      console.error(
+        `---- replicator 0 ----\n${logs[0]?.slice(-4000)}\n---- replicator 1 ----\n${logs[1]?.slice(-4000)}`,
+      ),
+    );
+    for (let i = 0; i < 2; i++) {
+      const child = spawn(process.execPath, [BIN, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        logs[i] += chunk.toString();
+      });
+      children.push(child);
+    }
+    // Both joined: each owns some partitions.
+    await eventually('both replicators joined', async () =>
+      logs.every((l) => /copy consumer joined/.test(l)) ? true : undefined,
+    );
+
+    const producer = kafkaFor(east).producer({ idempotent: true });
+    await producer.connect();
+    const total = 30_000;
+    for (let i = 0; i < total; i += 1000) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 1000 }, (_, j) => ({ key: `id-${i + j}`, value: String(i + j) })),
+      });
+      if (i === 12_000) (children[0] as ChildProcess).kill('SIGKILL');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+    await producer.disconnect();
+
+    const remote = policy.formatRemoteTopic(a, topic);
+    const ids = await eventually(
+      `all ${total} ids on the target`,
+      async () => {
+        const records = await readTopicToEnd(kafkaFor(west), remote, { timeoutMs: 30_000 });
+        const seen = new Set(records.map((r) => r.key?.toString()));
+        return seen.size === total ? records.length : undefined;
+      },
+      120_000,
+    );
+    // The survivor took over every partition (6 of the topic + 1 of heartbeats) after the kill.
+    expect(logs[1]).toMatch(/copy consumer joined[^\n]*"partitions":7/);
+    // At-least-once: the batches the killed process had copied but not committed come again.
+    expect(ids).toBeGreaterThanOrEqual(total);
+    console.log(`[replicator kill -9] ${total} ids on the target, ${ids - total} duplicate records`);
+  }, 240_000);
+});

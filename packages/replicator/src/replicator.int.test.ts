@@ -1,3 +1,4 @@
+import { MirrorKit } from '@mirrorkit/client';
 import {
   commitGroupOffsets,
   DefaultReplicationPolicy,
@@ -5,6 +6,7 @@ import {
   readCheckpoints,
   readTopicToEnd,
 } from '@mirrorkit/core';
+import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
 import { mm2Interop } from '../../../test/mm2-interop.js';
@@ -251,6 +253,46 @@ describe('the sidecar replicator on real brokers', () => {
     }
     const java = await mm2Interop('translate', west, a, group);
     expect(ours.offsets.map((o) => `${o.topic}\t${o.partition}\t${o.offset}`)).toEqual(java);
+
+    // The client fails over on the sidecar's checkpoints: it commits exactly their offsets on the
+    // target and resumes there.
+    const mk = new MirrorKit({
+      clusters: { [a]: { brokers: [east] }, [b]: { brokers: [west] } },
+      activeCluster: a,
+      policy,
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = mk.consumer({ groupId: group });
+    const firstOnTarget = new Map<number, bigint>();
+    let hold: () => void = () => undefined;
+    const held = new Promise<void>((resolveHold) => {
+      hold = resolveHold;
+    });
+    await consumer.subscribe({ topics: [topic], remote: true });
+    await consumer.run({
+      eachMessage: async ({ cluster, partition, message }) => {
+        // Nothing is handled (or committed) on the source: the group's position stays where the
+        // checkpoints say.
+        if (cluster === a) return held;
+        if (!firstOnTarget.has(partition)) firstOnTarget.set(partition, BigInt(message.offset));
+      },
+    });
+    try {
+      const report = await consumer.failover(b);
+      hold();
+      expect(
+        report.positions
+          .filter((p) => p.topic === remote)
+          .map((p) => `${p.topic}\t${p.partition}\t${p.offset}`),
+      ).toEqual(java);
+      await eventually('records from the translated offsets on the target', async () =>
+        firstOnTarget.size === 3 ? true : undefined,
+      );
+      for (const o of ours.offsets) expect(firstOnTarget.get(o.partition)).toBe(o.offset);
+    } finally {
+      hold();
+      await consumer.disconnect();
+    }
 
     // Heartbeats a->b land in b's heartbeats topic; MM2 lists a as b's upstream once a.heartbeats exists.
     await eventually('heartbeats on the target', async () => {

@@ -22,6 +22,11 @@ export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js'
 export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';
 export { LATENCY_BUCKETS_MS, ReplicatorMetrics } from './metrics.js';
 export { PartitionSyncState } from './offset-sync-emitter.js';
-export { type Replicator, type ReplicatorOptions, startReplicator } from './replicator.js';
+export {
+  type Replicator,
+  type ReplicatorOptions,
+  startReplicator,
+  unsupportedSettings,
+} from './replicator.js';
 export { MirrorKitReplicatorError, type ReplicatorErrorCode } from './replicator-error.js';
 export { isCycle, replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';

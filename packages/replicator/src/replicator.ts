@@ -36,8 +36,8 @@ export interface Replicator {
   stop(): Promise<void>;
 }
 
-// Settings MM2 reads that this replicator does not act on, with why.
-function unsupportedSettings(mm2: MirrorMakerConfig): UnsupportedSetting[] {
+/** Settings MM2 reads that this replicator does not act on, each with its line and why. */
+export function unsupportedSettings(mm2: MirrorMakerConfig): UnsupportedSetting[] {
   const out: UnsupportedSetting[] = [];
   for (const [key, value] of mm2.properties) {
     const line = mm2.lines.get(key);

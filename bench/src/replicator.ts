@@ -20,6 +20,9 @@ async function total(kafka: Kafka, topic: string): Promise<number> {
   try {
     if (!(await admin.listTopics()).includes(topic)) return 0;
     return (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+  } catch {
+    // A topic just created may not have leaders yet: not there yet, ask again.
+    return 0;
   } finally {
     await admin.disconnect();
   }

@@ -104,6 +104,12 @@ export class HybridLogicalClock extends EventEmitter<{ skew: [event: ClockSkewEv
    * the clock's new reading. Skew beyond `maxSkewMs` is reported (and refused with `reject`).
    */
   receive(remote: HlcStamp): HlcStamp {
+    this.absorb(remote);
+    return this.last;
+  }
+
+  /** {@link receive} without building the returned reading (for per-record paths). */
+  absorb(remote: HlcStamp): void {
     validateStamp(remote);
     const physical = Math.floor(this.#physical());
     const skewMs = remote.wallMs - physical;
@@ -136,7 +142,6 @@ export class HybridLogicalClock extends EventEmitter<{ skew: [event: ClockSkewEv
       this.#wallMs = wall;
       this.#counter = 0;
     }
-    return this.last;
   }
 
   #tick(): void {

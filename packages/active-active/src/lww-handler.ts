@@ -89,7 +89,7 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
     // The clock reports skew synchronously inside receive(); pass it on for this record.
     skewed = false;
     try {
-      options.clock.receive(stamp);
+      options.clock.absorb(stamp);
       if (skewed) {
         events.emit('skew', {
           key: write.key,
@@ -118,11 +118,13 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
         : { stamp, id: message.key?.toString() ?? '', deleted: false, value: write.value };
     const current = await options.store.get(write.key);
     if (current !== undefined && compareEntries(current, entry) >= 0) {
-      events.emit('stale', { key: write.key, stamp, current: current.stamp });
+      // The hot path builds event payloads only for listeners that exist.
+      if (events.listenerCount('stale') > 0)
+        events.emit('stale', { key: write.key, stamp, current: current.stamp });
       return;
     }
     await options.store.put(write.key, entry);
-    events.emit('applied', { key: write.key, stamp });
+    if (events.listenerCount('applied') > 0) events.emit('applied', { key: write.key, stamp });
   };
   return Object.assign(handler, { events });
 }

@@ -233,6 +233,16 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       );
     };
     const { eachMessage, eachBatch } = run;
+    // Origins depend only on the topic: computed once per topic, not per record.
+    const origins = new Map<string, MessageOrigin>();
+    const originOf = (topic: string): MessageOrigin => {
+      let origin = origins.get(topic);
+      if (!origin) {
+        origin = messageOrigin(policy, topic, alias);
+        origins.set(topic, origin);
+      }
+      return origin;
+    };
     return {
       partitionsConsumedConcurrently: run.partitionsConsumedConcurrently,
       autoCommit: run.autoCommit,
@@ -243,9 +253,13 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         ? async (payload) => {
             if (epoch !== this.#epoch) stale();
             await eachMessage({
-              ...payload,
+              topic: payload.topic,
+              partition: payload.partition,
+              message: payload.message,
+              heartbeat: payload.heartbeat,
+              pause: payload.pause,
               cluster: alias,
-              origin: messageOrigin(policy, payload.topic, alias),
+              origin: originOf(payload.topic),
             });
           }
         : undefined,
@@ -255,7 +269,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
             await eachBatch({
               ...payload,
               cluster: alias,
-              origin: messageOrigin(policy, payload.batch.topic, alias),
+              origin: originOf(payload.batch.topic),
             });
           }
         : undefined,

@@ -32,6 +32,23 @@ const TOPIC_RESOURCE = 2;
 // kafkajs reports where a config value comes from; 1 is a value set on the topic itself.
 const DYNAMIC_TOPIC_CONFIG = 1;
 
+/** Payload bytes per produce request: well under the broker's default message.max.bytes (1 MiB). */
+const CHUNK_BYTES = 512 * 1024;
+
+function recordBytes(m: {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, unknown>;
+}): number {
+  let bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    bytes += name.length;
+    for (const v of Array.isArray(value) ? value : [value])
+      bytes += (v as Buffer | string | undefined)?.length ?? 0;
+  }
+  return bytes;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 /**
@@ -60,6 +77,8 @@ export class FlowReplicator {
   #syncStore = new OffsetSyncStore();
   #syncListeners = new Set<OffsetSync[]>();
   #lastCheckpoints = new Map<string, string>();
+  /** The newest checkpoint per group and remote partition, for group offset sync. */
+  #latest = new Map<string, Checkpoint>();
   #timers: NodeJS.Timeout[] = [];
   #stopping = false;
   #joined = false;
@@ -382,51 +401,64 @@ export class FlowReplicator {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const { flow, metrics } = this.#o;
     const remote = flow.policy.formatRemoteTopic(flow.source, batch.topic);
-    let bytes = 0;
-    const messages = batch.messages.map((m) => {
-      bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-      for (const [name, value] of Object.entries(m.headers ?? {})) {
-        bytes += name.length;
-        for (const v of Array.isArray(value) ? value : [value]) bytes += v?.length ?? 0;
-      }
-      return {
-        key: m.key,
-        value: m.value,
-        headers: m.headers,
-        timestamp: m.timestamp,
-        partition: batch.partition,
-      };
-    });
-    let metadata: Awaited<ReturnType<Producer['send']>>;
-    try {
-      metadata = await (this.#producer as Producer).send({ topic: remote, acks: -1, messages });
-    } catch (error) {
-      // kafkajs retries the batch; nothing is resolved or committed, so nothing is lost.
-      this.#failed('copy', error);
-      throw error;
-    }
-    const ackedAt = Date.now();
-    const base = BigInt(metadata[0]?.baseOffset ?? '-1');
-    // Offsets of one idempotent send to one partition are contiguous from its base offset.
-    const syncs: OffsetSync[] = [];
+    // Sent in chunks of at most CHUNK_BYTES: one produce request per fetched batch could exceed the
+    // broker's message.max.bytes (a 1 MiB fetch of 1 KiB records is already too much).
     const key = `${batch.topic}\u0000${batch.partition}`;
     let state = this.#syncStates.get(key);
     if (!state) {
       state = new PartitionSyncState(BigInt(flow.offsetLagMax));
       this.#syncStates.set(key, state);
     }
-    batch.messages.forEach((m, i) => {
-      const upstream = BigInt(m.offset);
-      const downstream = base + BigInt(i);
-      if (base >= 0n && state.update(upstream, downstream))
-        syncs.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          upstreamOffset: upstream,
-          downstreamOffset: downstream,
+    const syncs: OffsetSync[] = [];
+    let bytes = 0;
+    let from = 0;
+    while (from < batch.messages.length) {
+      let to = from;
+      let chunkBytes = 0;
+      while (to < batch.messages.length && (to === from || chunkBytes < CHUNK_BYTES)) {
+        const size = recordBytes(batch.messages[to] as (typeof batch.messages)[number]);
+        bytes += size;
+        // Plus about 70 bytes of record framing each.
+        chunkBytes += size + 70;
+        to++;
+      }
+      const chunk = batch.messages.slice(from, to);
+      let metadata: Awaited<ReturnType<Producer['send']>>;
+      try {
+        metadata = await (this.#producer as Producer).send({
+          topic: remote,
+          acks: -1,
+          messages: chunk.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            timestamp: m.timestamp,
+            partition: batch.partition,
+          })),
         });
-      metrics.observeLatency(this.#labels, Math.max(0, ackedAt - Number(m.timestamp)));
-    });
+      } catch (error) {
+        // kafkajs retries the batch; nothing is resolved or committed, so nothing is lost.
+        this.#failed('copy', error);
+        throw error;
+      }
+      const ackedAt = Date.now();
+      // Offsets of one idempotent send to one partition are contiguous from its base offset.
+      const base = BigInt(metadata[0]?.baseOffset ?? '-1');
+      chunk.forEach((m, i) => {
+        const upstream = BigInt(m.offset);
+        const downstream = base + BigInt(i);
+        if (base >= 0n && state.update(upstream, downstream))
+          syncs.push({
+            topic: batch.topic,
+            partition: batch.partition,
+            upstreamOffset: upstream,
+            downstreamOffset: downstream,
+          });
+        metrics.observeLatency(this.#labels, Math.max(0, ackedAt - Number(m.timestamp)));
+      });
+      from = to;
+    }
+    const messages = batch.messages;
     if (syncs.length > 0 && flow.emitOffsetSyncs) {
       await (this.#syncProducer as Producer).send({
         topic: flow.policy.offsetSyncsTopic(flow.target),
@@ -506,14 +538,16 @@ export class FlowReplicator {
           const value = `${upstream}:${downstream}`;
           if (this.#lastCheckpoints.get(memo) === value) continue;
           this.#lastCheckpoints.set(memo, value);
-          checkpoints.push({
+          const checkpoint: Checkpoint = {
             consumerGroupId: groupId,
             topic: remote,
             partition,
             upstreamOffset: upstream,
             downstreamOffset: downstream,
             metadata: metadata ?? '',
-          });
+          };
+          checkpoints.push(checkpoint);
+          this.#latest.set(memo, checkpoint);
         }
       }
     }
@@ -526,8 +560,10 @@ export class FlowReplicator {
       this.#o.metrics.inc('mirrorkit_replicator_checkpoints_total', this.#labels, checkpoints.length);
     }
     this.#lastCheckpointAt = Date.now();
-    if (flow.syncGroupOffsets.enabled && checkpoints.length > 0)
-      await this.#syncGroupOffsets(target, checkpoints);
+    // Every round, not only when a checkpoint changed: a group busy on the target earlier may be
+    // empty now.
+    if (flow.syncGroupOffsets.enabled && this.#latest.size > 0)
+      await this.#syncGroupOffsets(target, [...this.#latest.values()]);
     void source;
   }
 

@@ -190,6 +190,37 @@ describe('the sidecar replicator on real brokers', () => {
     expect(health.status).toBe(200);
   }, 240_000);
 
+  it('copies fetches larger than one produce request may carry (5 MiB of 1 KiB records in one partition)', async () => {
+    const { east, west } = sharedClusters();
+    const a = uniqueName('src');
+    const b = uniqueName('dst');
+    const topic = uniqueName('blobs');
+    const eastKafka = kafkaFor(east);
+    const admin = eastKafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = eastKafka.producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < 5000; i += 500)
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 500 }, (_, j) => ({
+          key: `k${i + j}`,
+          value: Buffer.alloc(1024, (i + j) % 256),
+        })),
+      });
+    await producer.disconnect();
+    replicator = await startReplicator({ properties: properties(a, b, east, west, topic), log: testLog() });
+    await eventually(
+      '5,000 records on the target',
+      async () =>
+        (await highWatermarks(west, policy.formatRemoteTopic(a, topic)))[0] === 5000 ? true : undefined,
+      60_000,
+    );
+  }, 120_000);
+
   it("writes checkpoints that MM2's RemoteClusterUtils and readCheckpoints translate alike, plus heartbeats", async () => {
     const { east, west } = sharedClusters();
     const a = uniqueName('src');
@@ -301,4 +332,73 @@ describe('the sidecar replicator on real brokers', () => {
       return records.some((r) => r.key?.includes(Buffer.from(a))) ? true : undefined;
     });
   }, 180_000);
+});
+
+describe('the sidecar replicator: sync.group.offsets', () => {
+  let replicator: Replicator | undefined;
+  afterEach(async () => {
+    await replicator?.stop();
+    replicator = undefined;
+  });
+
+  it('commits translated offsets for empty groups on the target, never backwards', async () => {
+    const { east, west } = sharedClusters();
+    const a = uniqueName('src');
+    const b = uniqueName('dst');
+    const topic = uniqueName('invoices');
+    const group = uniqueName('billing');
+    const eastKafka = kafkaFor(east);
+    const admin = eastKafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = eastKafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })),
+    });
+    await producer.disconnect();
+    // The group is at the head of both partitions: translation is exact there.
+    await commitGroupOffsets(eastKafka, group, [
+      { topic, partition: 0, offset: 100n },
+      { topic, partition: 1, offset: 100n },
+    ]);
+    const remote = policy.formatRemoteTopic(a, topic);
+    const targetOffsets = async (): Promise<Map<number, bigint>> => {
+      const westAdmin = kafkaFor(west).admin();
+      await westAdmin.connect();
+      try {
+        const [t] = await westAdmin.fetchOffsets({ groupId: group, topics: [remote] });
+        return new Map((t?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      } finally {
+        await westAdmin.disconnect();
+      }
+    };
+    replicator = await startReplicator({
+      properties: properties(
+        a,
+        b,
+        east,
+        west,
+        topic,
+        'sync.group.offsets.enabled = true\nsync.group.offsets.interval.seconds = 1\noffset.lag.max = 10',
+      ),
+      log: testLog(),
+    });
+    // Partition 1 is already further along on the target (consumers ran there): it must stay.
+    await commitGroupOffsets(kafkaFor(west), group, [{ topic: remote, partition: 1, offset: 150n }]);
+    const synced = await eventually(
+      'group offsets synced on the target',
+      async () => {
+        const offsets = await targetOffsets();
+        return offsets.get(0) === 100n ? offsets : undefined;
+      },
+      60_000,
+    );
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2500));
+    expect(synced.get(0)).toBe(100n);
+    expect((await targetOffsets()).get(1)).toBe(150n);
+  }, 120_000);
 });

@@ -131,6 +131,7 @@ const PASSTHROUGH = [
   /^metric\.reporters$/,
   /^metrics\./,
   /^dedicated\.mode\./,
+  /^exactly\.once\.source\.support$/,
   /^listeners$/,
   /^plugin\./,
 ];

@@ -26,6 +26,12 @@ export interface FlowReplicatorOptions {
   readonly groupId: string;
   readonly metrics: ReplicatorMetrics;
   readonly log: ReplicatorLogger;
+  /**
+   * Exactly-once (MM2's `exactly.once.source.support = enabled`): each batch is written in a
+   * transaction that also commits the source position on the target, with one transactional id
+   * per source partition so a process that lost the partition is fenced.
+   */
+  readonly exactlyOnce?: boolean;
 }
 
 const TOPIC_RESOURCE = 2;
@@ -74,6 +80,9 @@ export class FlowReplicator {
   /** Source partitions this process owns in the replication group. */
   #owned = new Set<string>();
   #syncStates = new Map<string, PartitionSyncState>();
+  /** Exactly-once: a transactional producer per source partition, and the next offset to copy. */
+  #txnProducers = new Map<string, Producer>();
+  #eosPositions = new Map<string, bigint>();
   #syncStore = new OffsetSyncStore();
   #syncListeners = new Set<OffsetSync[]>();
   #lastCheckpoints = new Map<string, string>();
@@ -161,6 +170,8 @@ export class FlowReplicator {
     // Disconnecting the consumer commits what was resolved (every record acknowledged by the
     // target) and leaves the group, so the others take over at once.
     await this.#consumer?.disconnect().catch(() => undefined);
+    await Promise.all([...this.#txnProducers.values()].map((p) => p.disconnect().catch(() => undefined)));
+    this.#txnProducers.clear();
     await Promise.all([
       this.#producer?.disconnect(),
       this.#syncProducer?.disconnect(),
@@ -375,6 +386,8 @@ export class FlowReplicator {
           ),
         );
         this.#joined = true;
+        // Positions are read again from the target: another process may have moved them.
+        this.#eosPositions.clear();
         this.#o.log.info('copy consumer joined', { flow: this.name, partitions: this.#owned.size });
         // A new owner continues partitions another process synced: pick up its offset syncs.
         void this.#reloadOffsetSyncs().catch((error: unknown) => this.#failed('offset-syncs', error));
@@ -412,20 +425,35 @@ export class FlowReplicator {
     const syncs: OffsetSync[] = [];
     let bytes = 0;
     let from = 0;
-    while (from < batch.messages.length) {
+    let messagesToCopy = batch.messages;
+    let txn: Awaited<ReturnType<Producer['transaction']>> | null = null;
+    if (this.#o.exactlyOnce) {
+      const position = await this.#eosPosition(remote, batch.partition, key);
+      // Records below the position were written (and committed) by an earlier transaction.
+      messagesToCopy = batch.messages.filter((m) => BigInt(m.offset) >= position);
+      if (messagesToCopy.length === 0) {
+        const skippedTo = batch.messages[batch.messages.length - 1];
+        if (skippedTo) resolveOffset(skippedTo.offset);
+        await heartbeat();
+        return;
+      }
+      txn = await (await this.#txnProducer(key)).transaction();
+    }
+    const producer = txn ?? (this.#producer as Producer);
+    while (from < messagesToCopy.length) {
       let to = from;
       let chunkBytes = 0;
-      while (to < batch.messages.length && (to === from || chunkBytes < CHUNK_BYTES)) {
-        const size = recordBytes(batch.messages[to] as (typeof batch.messages)[number]);
+      while (to < messagesToCopy.length && (to === from || chunkBytes < CHUNK_BYTES)) {
+        const size = recordBytes(messagesToCopy[to] as (typeof messagesToCopy)[number]);
         bytes += size;
         // Plus about 70 bytes of record framing each.
         chunkBytes += size + 70;
         to++;
       }
-      const chunk = batch.messages.slice(from, to);
+      const chunk = messagesToCopy.slice(from, to);
       let metadata: Awaited<ReturnType<Producer['send']>>;
       try {
-        metadata = await (this.#producer as Producer).send({
+        metadata = await producer.send({
           topic: remote,
           acks: -1,
           messages: chunk.map((m) => ({
@@ -439,6 +467,7 @@ export class FlowReplicator {
       } catch (error) {
         // kafkajs retries the batch; nothing is resolved or committed, so nothing is lost.
         this.#failed('copy', error);
+        if (txn) await this.#abort(txn, key);
         throw error;
       }
       const ackedAt = Date.now();
@@ -458,7 +487,23 @@ export class FlowReplicator {
       });
       from = to;
     }
-    const messages = batch.messages;
+    const messages = messagesToCopy;
+    if (txn) {
+      const next = BigInt((messagesToCopy[messagesToCopy.length - 1] as { offset: string }).offset) + 1n;
+      try {
+        // The source position goes to the target in the same transaction as the records.
+        await txn.sendOffsets({
+          consumerGroupId: this.#eosGroup(),
+          topics: [{ topic: remote, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
+        });
+        await txn.commit();
+      } catch (error) {
+        this.#failed('copy', error);
+        await this.#abort(txn, key);
+        throw error;
+      }
+      this.#eosPositions.set(key, next);
+    }
     if (syncs.length > 0 && flow.emitOffsetSyncs) {
       await (this.#syncProducer as Producer).send({
         topic: flow.policy.offsetSyncsTopic(flow.target),
@@ -485,6 +530,48 @@ export class FlowReplicator {
     this.#lastError = null;
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  #eosGroup(): string {
+    return `${this.#o.groupId}.eos`;
+  }
+
+  /** The next source offset to copy for a partition, as committed on the target. */
+  async #eosPosition(remote: string, partition: number, key: string): Promise<bigint> {
+    const known = this.#eosPositions.get(key);
+    if (known !== undefined) return known;
+    const [offsets] = await (this.#targetAdmin as Admin).fetchOffsets({
+      groupId: this.#eosGroup(),
+      topics: [remote],
+    });
+    const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    const position = BigInt(committed) < 0n ? 0n : BigInt(committed);
+    this.#eosPositions.set(key, position);
+    return position;
+  }
+
+  /** One transactional id per source partition: whoever owns the partition now fences the rest. */
+  async #txnProducer(key: string): Promise<Producer> {
+    let producer = this.#txnProducers.get(key);
+    if (!producer) {
+      producer = this.#o.target.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionalId: `${this.#o.groupId}.${key.replace('\u0000', '.')}`,
+      });
+      await producer.connect();
+      this.#txnProducers.set(key, producer);
+    }
+    return producer;
+  }
+
+  async #abort(txn: Awaited<ReturnType<Producer['transaction']>>, key: string): Promise<void> {
+    await txn.abort().catch(() => undefined);
+    // After a failure (or being fenced) start clean: a new producer and the position re-read.
+    this.#eosPositions.delete(key);
+    const producer = this.#txnProducers.get(key);
+    this.#txnProducers.delete(key);
+    await producer?.disconnect().catch(() => undefined);
   }
 
   /** Rebuilds the translation store from the whole offset-syncs topic, in topic order. */

@@ -97,7 +97,7 @@ describe('the sidecar replicator: loops and scale-out', () => {
     ]);
   }, 120_000);
 
-  it('two processes share the partitions; kill -9 one mid-stream and nothing is lost', async () => {
+  async function killOneOfTwo(exactlyOnce: boolean): Promise<void> {
     const { east, west } = sharedClusters();
     const a = uniqueName('src');
     const b = uniqueName('dst');
@@ -108,7 +108,11 @@ describe('the sidecar replicator: loops and scale-out', () => {
     await admin.disconnect();
     dir = mkdtempSync(join(tmpdir(), 'mirrorkit-replicator-'));
     const file = join(dir, 'mm2.properties');
-    writeFileSync(file, flows({ [a]: east, [b]: west }, [`${a}->${b}`], topic));
+    writeFileSync(
+      file,
+      flows({ [a]: east, [b]: west }, [`${a}->${b}`], topic) +
+        (exactlyOnce ? 'exactly.once.source.support = enabled\n' : ''),
+    );
     const logs: string[] = ['', ''];
     onTestFailed(() =>
       console.error(
@@ -172,8 +176,24 @@ describe('the sidecar replicator: loops and scale-out', () => {
       (await groupMembers()) === 1 ? true : undefined,
     );
     expect(lastJoin(logs[1] ?? '')).toBeGreaterThan(ownedBeforeKill);
-    // At-least-once: the batches the killed process had copied but not committed come again.
-    expect(ids).toBeGreaterThanOrEqual(total);
-    console.log(`[replicator kill -9] ${total} ids on the target, ${ids - total} duplicate records`);
+    if (exactlyOnce) {
+      // Exactly-once: a transaction the killed process left open is aborted when the survivor
+      // takes the partition (same transactional id), and read_committed sees each record once.
+      expect(ids).toBe(total);
+    } else {
+      // At-least-once: batches the killed process copied but had not committed may come again.
+      expect(ids).toBeGreaterThanOrEqual(total);
+    }
+    console.log(
+      `[replicator kill -9, ${exactlyOnce ? 'exactly-once' : 'at-least-once'}] ${total} ids on the target, ${ids - total} duplicate records`,
+    );
+  }
+
+  it('two processes share the partitions; kill -9 one mid-stream and nothing is lost', async () => {
+    await killOneOfTwo(false);
+  }, 240_000);
+
+  it('exactly-once mode: kill -9 one of two mid-stream, nothing lost and nothing duplicated', async () => {
+    await killOneOfTwo(true);
   }, 240_000);
 });

@@ -108,6 +108,15 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
         groupId: `${prefix}.${flow.source}->${flow.target}`,
         metrics,
         log,
+        exactlyOnce: ['enabled', 'required'].includes(
+          (
+            flow.settings.get('exactly.once.source.support') ??
+            mm2.properties.get('exactly.once.source.support') ??
+            ''
+          )
+            .trim()
+            .toLowerCase(),
+        ),
       }),
   );
   // MM2 beats for every ordered pair, disabled ones too, unless heartbeats are switched off.

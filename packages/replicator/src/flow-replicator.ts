@@ -15,6 +15,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';
+import { MirrorKitReplicatorError } from './replicator-error.js';
 import { replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
 
 /** Options of {@link FlowReplicator}. */
@@ -83,6 +84,7 @@ export class FlowReplicator {
   /** Exactly-once: a transactional producer per source partition, and the next offset to copy. */
   #txnProducers = new Map<string, Producer>();
   #eosPositions = new Map<string, bigint>();
+  #txnReset: Promise<void> = Promise.resolve();
   #syncStore = new OffsetSyncStore();
   #syncListeners = new Set<OffsetSync[]>();
   #lastCheckpoints = new Map<string, string>();
@@ -124,7 +126,20 @@ export class FlowReplicator {
     const { source, target, flow } = this.#o;
     this.#sourceAdmin = source.admin();
     this.#targetAdmin = target.admin();
-    await Promise.all([this.#sourceAdmin.connect(), this.#targetAdmin.connect()]);
+    // One at a time, so the error names the cluster that cannot be reached.
+    for (const [role, alias, admin] of [
+      ['source', flow.source, this.#sourceAdmin],
+      ['target', flow.target, this.#targetAdmin],
+    ] as const) {
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw new MirrorKitReplicatorError(
+          'REPLICATOR_CLUSTER_UNREACHABLE',
+          `${role} cluster ${alias} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
     this.#producer = target.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.#syncProducer = source.producer({ idempotent: true });
     await Promise.all([this.#producer.connect(), this.#syncProducer.connect()]);
@@ -386,8 +401,15 @@ export class FlowReplicator {
           ),
         );
         this.#joined = true;
-        // Positions are read again from the target: another process may have moved them.
+        // Positions are read again from the target: another process may have moved them. Cached
+        // transactional producers may have been fenced by another owner meanwhile: start afresh
+        // (re-initialising an id also aborts what a dead owner left open).
         this.#eosPositions.clear();
+        const stale = [...this.#txnProducers.values()];
+        this.#txnProducers.clear();
+        this.#txnReset = Promise.all(stale.map((p) => p.disconnect().catch(() => undefined))).then(
+          () => undefined,
+        );
         this.#o.log.info('copy consumer joined', { flow: this.name, partitions: this.#owned.size });
         // A new owner continues partitions another process synced: pick up its offset syncs.
         void this.#reloadOffsetSyncs().catch((error: unknown) => this.#failed('offset-syncs', error));
@@ -428,6 +450,10 @@ export class FlowReplicator {
     let messagesToCopy = batch.messages;
     let txn: Awaited<ReturnType<Producer['transaction']>> | null = null;
     if (this.#o.exactlyOnce) {
+      // Fence first: initialising the partition's transactional id aborts a transaction a previous
+      // owner left open, whose pending offset commit would otherwise keep the position unstable.
+      await this.#txnReset;
+      const txnProducer = await this.#txnProducer(key);
       const position = await this.#eosPosition(remote, batch.partition, key);
       // Records below the position were written (and committed) by an earlier transaction.
       messagesToCopy = batch.messages.filter((m) => BigInt(m.offset) >= position);
@@ -437,7 +463,7 @@ export class FlowReplicator {
         await heartbeat();
         return;
       }
-      txn = await (await this.#txnProducer(key)).transaction();
+      txn = await txnProducer.transaction();
     }
     const producer = txn ?? (this.#producer as Producer);
     while (from < messagesToCopy.length) {

@@ -402,3 +402,55 @@ describe('the sidecar replicator: sync.group.offsets', () => {
     expect((await targetOffsets()).get(1)).toBe(150n);
   }, 120_000);
 });
+
+describe('the sidecar replicator: an unreachable cluster', () => {
+  it('starts anyway, names the cluster, reports unhealthy and keeps the reachable flow running', async () => {
+    const { east, west } = sharedClusters();
+    const a = uniqueName('src');
+    const b = uniqueName('dst');
+    const gone = uniqueName('gone');
+    const topic = uniqueName('orders');
+    const admin = kafkaFor(east).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const lines: string[] = [];
+    const replicator = await startReplicator({
+      properties: `clusters = ${a}, ${b}, ${gone}
+${a}.bootstrap.servers = ${east}
+${b}.bootstrap.servers = ${west}
+${gone}.bootstrap.servers = 127.0.0.1:1
+${a}->${b}.enabled = true
+${a}->${gone}.enabled = true
+topics = ${topic}
+replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+sync.topic.acls.enabled = false
+`,
+      httpPort: 0,
+      log: jsonLogger((line) => lines.push(line)),
+    });
+    try {
+      const health = replicator.health();
+      expect(health.ready).toBe(false);
+      expect(health.errors[`${a}->${gone}`]).toMatch(new RegExp(`target cluster ${gone} is unreachable`));
+      const response = await fetch(`http://127.0.0.1:${replicator.httpPort}/healthz`);
+      expect(response.status).toBe(503);
+      expect(lines.join('')).toMatch(/"code":"REPLICATOR_CLUSTER_UNREACHABLE"/);
+      // The reachable flow replicates meanwhile.
+      const producer = kafkaFor(east).producer();
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'v' }] });
+      await producer.disconnect();
+      await eventually('the reachable flow copied the record', async () =>
+        (await highWatermarks(west, policy.formatRemoteTopic(a, topic)).catch(() => [0]))[0] === 1
+          ? true
+          : undefined,
+      );
+    } finally {
+      await replicator.stop();
+    }
+  }, 120_000);
+});

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type MirrorMakerConfig, parseMirrorMakerProperties } from '@mirrorkit/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { FlowReplicator } from './flow-replicator.js';
+import { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
 import { HeartbeatEmitter, type HeartbeatPair } from './heartbeat-emitter.js';
 import { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 import { type ReplicatorLogger, silentLogger } from './logger.js';
@@ -99,26 +99,24 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
   const kafkaOf = (alias: string): Kafka => clients.get(alias) as Kafka;
   const metrics = new ReplicatorMetrics();
   const prefix = options.groupIdPrefix ?? 'mirrorkit-replicator';
-  const flows = mm2.flows.map(
-    (flow) =>
-      new FlowReplicator({
-        flow,
-        source: kafkaOf(flow.source),
-        target: kafkaOf(flow.target),
-        groupId: `${prefix}.${flow.source}->${flow.target}`,
-        metrics,
-        log,
-        exactlyOnce: ['enabled', 'required'].includes(
-          (
-            flow.settings.get('exactly.once.source.support') ??
-            mm2.properties.get('exactly.once.source.support') ??
-            ''
-          )
-            .trim()
-            .toLowerCase(),
-        ),
-      }),
-  );
+  const flowOptions: FlowReplicatorOptions[] = mm2.flows.map((flow) => ({
+    flow,
+    source: kafkaOf(flow.source),
+    target: kafkaOf(flow.target),
+    groupId: `${prefix}.${flow.source}->${flow.target}`,
+    metrics,
+    log,
+    exactlyOnce: ['enabled', 'required'].includes(
+      (
+        flow.settings.get('exactly.once.source.support') ??
+        mm2.properties.get('exactly.once.source.support') ??
+        ''
+      )
+        .trim()
+        .toLowerCase(),
+    ),
+  }));
+  const flows = flowOptions.map((options) => new FlowReplicator(options));
   // MM2 beats for every ordered pair, disabled ones too, unless heartbeats are switched off.
   const pairs: HeartbeatPair[] = [];
   for (const source of mm2.clusters) {
@@ -146,28 +144,47 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     log,
   );
 
-  const started: FlowReplicator[] = [];
-  try {
-    for (const flow of flows) {
-      await flow.start().catch((error: unknown) => {
-        throw new MirrorKitReplicatorError(
-          'REPLICATOR_CLUSTER_UNREACHABLE',
-          `flow ${flow.name} could not start: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
-      started.push(flow);
+  // A flow whose cluster cannot be reached does not stop the others or the process: it is
+  // reported (log, /healthz) and retried with backoff until it starts or the replicator stops.
+  let stopped = false;
+  const startErrors = new Map<string, string>();
+  const retrying: Promise<void>[] = [];
+  const attempt = async (i: number): Promise<boolean> => {
+    const flow = flows[i] as FlowReplicator;
+    try {
+      await flow.start();
+      startErrors.delete(flow.name);
       log.info('flow started', { flow: flow.name, topics: flow.topics });
+      return true;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const code = error instanceof MirrorKitReplicatorError ? error.code : 'REPLICATOR_CLUSTER_UNREACHABLE';
+      startErrors.set(flow.name, message);
+      log.error('flow could not start; retrying', { flow: flow.name, code, error: message });
+      await flow.stop().catch(() => undefined);
+      flows[i] = new FlowReplicator(flowOptions[i] as FlowReplicatorOptions);
+      return false;
     }
-    await heartbeats.start();
-  } catch (error) {
-    await Promise.all(started.map((f) => f.stop()));
-    throw error;
-  }
+  };
+  const first = await Promise.all(flows.map((_, i) => attempt(i)));
+  first.forEach((ok, i) => {
+    if (ok) return;
+    retrying.push(
+      (async () => {
+        for (let delay = 1000; !stopped; delay = Math.min(delay * 2, 30_000)) {
+          await new Promise((resolveWait) => setTimeout(resolveWait, delay));
+          if (stopped || (await attempt(i))) return;
+        }
+      })(),
+    );
+  });
+  await heartbeats.start();
 
   const health = (): { ready: boolean; errors: Record<string, string> } => {
     const errors: Record<string, string> = {};
     for (const flow of flows) if (flow.lastError) errors[flow.name] = flow.lastError;
-    return { ready: flows.every((f) => f.ready), errors };
+    for (const [name, message] of startErrors) errors[name] = message;
+    return { ready: startErrors.size === 0 && flows.every((f) => f.ready), errors };
   };
   let server: Server | null = null;
   let httpPort: number | null = null;
@@ -207,8 +224,10 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     stop: () => {
       stopping ??= (async () => {
         log.info('stopping: committing and leaving the groups');
+        stopped = true;
         await heartbeats.stop();
         await Promise.all(flows.map((f) => f.stop()));
+        await Promise.all(retrying);
         await new Promise<void>((resolveClose) =>
           server ? server.close(() => resolveClose()) : resolveClose(),
         );

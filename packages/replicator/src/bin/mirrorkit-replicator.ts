@@ -27,20 +27,30 @@ try {
 }
 const port = arg('--http-port');
 const prefix = arg('--group-prefix');
+// Signals are handled from the first moment: a SIGTERM during start-up stops as soon as start
+// returns, instead of killing the process with the group still joined.
+let replicator: Awaited<ReturnType<typeof startReplicator>> | null = null;
+let stopRequested: string | null = null;
+const shutdown = (signal: string): void => {
+  if (stopRequested) return;
+  stopRequested = signal;
+  log.info('signal received', { signal });
+  if (replicator) void replicator.stop().then(() => process.exit(0));
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
 try {
-  const replicator = await startReplicator({
+  replicator = await startReplicator({
     properties,
     env: process.env,
     httpPort: port === undefined ? null : Number(port),
     log,
     ...(prefix ? { groupIdPrefix: prefix } : {}),
   });
-  const shutdown = (signal: string): void => {
-    log.info('signal received', { signal });
-    void replicator.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (stopRequested) {
+    await replicator.stop();
+    process.exit(0);
+  }
 } catch (error) {
   const code = error instanceof MirrorKitError ? error.code : 'REPLICATOR_FAILED';
   log.error('could not start', { code, error: error instanceof Error ? error.message : String(error) });

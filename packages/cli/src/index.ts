@@ -1,7 +1,25 @@
 /**
  * @packageDocumentation
- * `@mirrorkit/cli`: The mirrorkit command: the failover runbook as commands.
+ * `@mirrorkit/cli`: the `mirrorkit` command — the disaster-recovery runbook as commands (`status`,
+ * `translate`, `failover`, `failback`, `validate`, `drill`) — and `pnpm demo`, the failover drill
+ * on two local clusters. The commands are also callable from code.
  *
- * This package is a shell in the workspace; its API lands with its own issue.
+ * @example
+ * ```ts
+ * import { runCli } from '@mirrorkit/cli';
+ *
+ * // Same as: mirrorkit translate --config mm2.properties --group billing --from us-east --to us-west --json
+ * const exitCode = await runCli(
+ *   ['translate', '--config', 'mm2.properties', '--group', 'billing', '--from', 'us-east', '--to', 'us-west', '--json'],
+ *   { stdout: process.stdout, stderr: process.stderr, env: process.env },
+ * );
+ * ```
  */
-export const PACKAGE_NAME = '@mirrorkit/cli';
+export { type CliConfig, type CliFlow, loadCliConfig } from './cli-config.js';
+export { type CliErrorCode, EXIT, type ExitCode, MirrorKitCliError } from './cli-error.js';
+export { type CliIo, COMMANDS, runCli } from './cli-main.js';
+export type { DrillResult } from './commands/drill.js';
+export type { FailoverPosition, FailoverResult, FailoverStep } from './commands/failover.js';
+export type { FlowStatus, StatusResult } from './commands/status.js';
+export type { TranslateResult } from './commands/translate.js';
+export type { ValidateResult, Verdict } from './commands/validate.js';

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `mirrorkit`: the disaster-recovery runbook as commands. All logic lives in cli-main.ts.
+import { runCli } from '../cli-main.js';
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
+// Let stdout drain before exiting: a piped --json result must arrive whole.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,80 @@
+import { newestHeartbeat } from '@mirrorkit/client';
+import { readOffsetSyncs } from './checkpoint-view.js';
+import type { ClusterAccess } from './cluster-access.js';
+import { latestSyncs, type ReplicationLag, replicationLag, syncKey } from './offset-sync-math.js';
+
+/**
+ * Age of the newest heartbeat that travelled the flow `from -> to` (read on `to`), in ms; null when
+ * none has. MM2 (and the sidecar) emit heartbeats into `from` and copy them to `to` with the data,
+ * so this age bounds how much of `from`'s recent writes may not have reached `to`: the RPO estimate.
+ */
+export async function heartbeatAge(access: ClusterAccess, from: string, to: string): Promise<number | null> {
+  const { policy } = access.config;
+  const readAt = Date.now();
+  const newest = await access.withAdmin(to, 'reading heartbeats', () =>
+    newestHeartbeat(access.kafka(to), policy.formatRemoteTopic(from, policy.heartbeatsTopic()), from),
+  );
+  return newest === null ? null : Math.max(0, readAt - Number(newest));
+}
+
+/** Replication lag of one remote topic. */
+export interface RemoteTopicLag {
+  /** The topic on the target (`us-east.orders`). */
+  readonly topic: string;
+  /** The topic on the source (`orders`). */
+  readonly sourceTopic: string;
+  readonly partitions: number;
+  /** Records on the source not yet on the target, summed over partitions. */
+  readonly lag: bigint;
+  readonly basis: ReplicationLag['basis'];
+}
+
+/**
+ * Lag of every remote topic the flow `from -> to` created on `to` (heartbeats and internal topics
+ * excluded), from end offsets on both clusters and the flow's offset syncs. Both clusters must be
+ * reachable.
+ */
+export async function remoteTopicLags(
+  access: ClusterAccess,
+  from: string,
+  to: string,
+): Promise<RemoteTopicLag[]> {
+  const { policy } = access.config;
+  const targetTopics = await access.withAdmin(to, 'listing topics', (admin) => admin.listTopics());
+  const remote = targetTopics
+    .filter(
+      (t) => policy.topicSource(t) === from && !policy.isInternalTopic(t) && !policy.isHeartbeatsTopic(t),
+    )
+    .sort();
+  if (remote.length === 0) return [];
+  const syncs = await access.withAdmin(from, 'reading offset syncs', () =>
+    readOffsetSyncs(access.kafka(from), policy, to, access.timeoutMs * 3),
+  );
+  const latest = latestSyncs(syncs ?? []);
+  const sourceTopics = await access.withAdmin(from, 'listing topics', (admin) => admin.listTopics());
+  const lags: RemoteTopicLag[] = [];
+  for (const topic of remote) {
+    const sourceTopic = policy.upstreamTopic(topic) ?? topic;
+    if (!sourceTopics.includes(sourceTopic)) continue;
+    const [sourceEnds, targetEnds] = await Promise.all([
+      access.withAdmin(from, `reading offsets of ${sourceTopic}`, (admin) =>
+        admin.fetchTopicOffsets(sourceTopic),
+      ),
+      access.withAdmin(to, `reading offsets of ${topic}`, (admin) => admin.fetchTopicOffsets(topic)),
+    ]);
+    const targetEnd = new Map(targetEnds.map((p) => [p.partition, BigInt(p.high)]));
+    let lag = 0n;
+    let basis: ReplicationLag['basis'] = 'sync';
+    for (const p of sourceEnds) {
+      const measured = replicationLag(
+        BigInt(p.high),
+        targetEnd.get(p.partition) ?? 0n,
+        latest.get(syncKey(sourceTopic, p.partition)),
+      );
+      lag += measured.records;
+      if (measured.basis === 'estimate') basis = 'estimate';
+    }
+    lags.push({ topic, sourceTopic, partitions: sourceEnds.length, lag, basis });
+  }
+  return lags;
+}

@@ -12,6 +12,7 @@ import {
   mergeEntries,
   stampMessage,
 } from '@mirrorkit/active-active';
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { startCluster } from '@mirrorkit/testkit';
 import { type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
 import { fmt, table } from './measure.js';
@@ -157,7 +158,7 @@ async function wrapperFigures(records: number): Promise<string[][]> {
     const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'accounts', numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: 'accounts', numPartitions: 3 }] });
     await admin.disconnect();
     const clock = new HybridLogicalClock({ region: 'us-east' });
     const producer = kafka.producer({ idempotent: true });

@@ -1,7 +1,7 @@
 // bench/failover: RTO from SIGKILL of the active cluster to the first record processed on the DR
 // cluster, over several runs; and consumer throughput with MirrorKit vs plain kafkajs.
 import { MirrorKit } from '@mirrorkit/client';
-import { DefaultReplicationPolicy, readCheckpoints } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy, readCheckpoints } from '@mirrorkit/core';
 import { mirrorMakerTestProperties, startClusters, startMirrorMaker } from '@mirrorkit/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { fmt, percentile, table } from './measure.js';
@@ -30,7 +30,7 @@ async function oneRto(run: number): Promise<{ rtoMs: number; failoverMs: number 
   try {
     const admin = quiet(east.bootstrapServers).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: 'orders', numPartitions: 3 }] });
     await admin.disconnect();
     const producer = quiet(east.bootstrapServers).producer({ idempotent: true });
     await producer.connect();
@@ -94,7 +94,7 @@ async function throughput(runs: number): Promise<void> {
     const kafka = quiet(cluster.bootstrapServers);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: 'orders', numPartitions: 3 }] });
     await admin.disconnect();
     const total = 200_000;
     const producer = kafka.producer();

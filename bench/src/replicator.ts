@@ -1,6 +1,7 @@
 // bench/replicator: the sidecar against real MirrorMaker 2 (dedicated mode) on the same two local
 // clusters: throughput on a pre-loaded topic, and end-to-end latency at a steady produce rate.
 // `pnpm bench replicator`. Prints figures; asserts nothing.
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { startReplicator } from '@mirrorkit/replicator';
 import {
   type KafkaCluster,
@@ -49,12 +50,11 @@ async function measure(
   const westKafka = quiet(west.bootstrapServers);
   const admin = eastKafka.admin();
   await admin.connect();
-  await admin.createTopics({
+  await createTopicsAndWait(admin, {
     topics: [
       { topic: bulk, numPartitions: 6 },
       { topic: live, numPartitions: 6 },
     ],
-    waitForLeaders: true,
   });
   await admin.disconnect();
   const producer = eastKafka.producer({ idempotent: true });

@@ -1,4 +1,4 @@
-import { DefaultReplicationPolicy } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -67,7 +67,7 @@ describe('active-active on real brokers with two MirrorMaker 2 flows', () => {
     for (const r of regions) {
       const admin = r.kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 3 }] });
       await admin.disconnect();
     }
     mm2 = await startMirrorMaker({

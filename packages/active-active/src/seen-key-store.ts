@@ -1,4 +1,4 @@
-import { MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
+import { createTopicsAndWait, MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
 import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
@@ -72,7 +72,7 @@ export class KafkaSeenKeyStore implements SeenKeyStore {
     await admin.connect();
     try {
       if (!(await admin.listTopics()).includes(topic)) {
-        await admin.createTopics({
+        await createTopicsAndWait(admin, {
           topics: [
             {
               topic,
@@ -86,7 +86,6 @@ export class KafkaSeenKeyStore implements SeenKeyStore {
               ],
             },
           ],
-          waitForLeaders: true,
         });
       }
     } finally {

@@ -1,5 +1,5 @@
 import { type ClusterHealth, type FailoverReport, MirrorKit } from '@mirrorkit/client';
-import { DefaultReplicationPolicy, readTopicToEnd, regionKey } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy, readTopicToEnd, regionKey } from '@mirrorkit/core';
 import {
   type KafkaCluster,
   type MirrorMakerProcess,
@@ -89,9 +89,8 @@ export async function runDemo(options: DemoOptions): Promise<DrillReport> {
     for (const kafka of [eastKafka, westKafka]) {
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({
+      await createTopicsAndWait(admin, {
         topics: [{ topic: TOPIC, numPartitions: PARTITIONS }],
-        waitForLeaders: true,
       });
       await admin.disconnect();
     }

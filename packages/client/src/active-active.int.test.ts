@@ -1,4 +1,4 @@
-import { DefaultReplicationPolicy } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -28,7 +28,7 @@ describe('MirrorKitConsumer in active-active (two MirrorMaker 2 flows)', () => {
       const kafka = kafkaFor(bootstrap[alias] as string);
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
       await admin.disconnect();
       const producer = kafka.producer();
       await producer.connect();

@@ -1,4 +1,4 @@
-import { DefaultReplicationPolicy, encodeCheckpoint } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy, encodeCheckpoint } from '@mirrorkit/core';
 import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
@@ -26,13 +26,12 @@ describe('MirrorKitConsumer on real brokers', () => {
     const eastAdmin = kafkaFor(east).admin();
     const westAdmin = kafkaFor(west).admin();
     await Promise.all([eastAdmin.connect(), westAdmin.connect()]);
-    await eastAdmin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-    await westAdmin.createTopics({
+    await createTopicsAndWait(eastAdmin, { topics: [{ topic, numPartitions: partitions }] });
+    await createTopicsAndWait(westAdmin, {
       topics: [
         { topic: remote, numPartitions: partitions },
         { topic: policy.checkpointsTopic(home), numPartitions: 1 },
       ],
-      waitForLeaders: true,
     });
     await Promise.all([eastAdmin.disconnect(), westAdmin.disconnect()]);
     const mk = new MirrorKit({
@@ -185,9 +184,8 @@ describe('MirrorKitConsumer on real brokers', () => {
     const newRemote = s.policy.formatRemoteTopic(region, s.topic);
     const admin = kafkaFor(s.east).admin();
     await admin.connect();
-    await admin.createTopics({
+    await createTopicsAndWait(admin, {
       topics: [{ topic: newRemote, numPartitions: 1 }, { topic: `${s.topic}-archive` }],
-      waitForLeaders: true,
     });
     await admin.disconnect();
     await produce(s.east, newRemote, 1, 4, 'from-eu');

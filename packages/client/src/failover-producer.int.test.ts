@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { type KafkaCluster, startClusters } from '@mirrorkit/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -31,7 +32,7 @@ describe('MirrorKitProducer when the active cluster dies', () => {
     for (const cluster of clusters) {
       const admin = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic: 'orders', numPartitions: 2 }] });
       await admin.disconnect();
     }
     const mk = new MirrorKit({

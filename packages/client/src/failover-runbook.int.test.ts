@@ -1,4 +1,9 @@
-import { DefaultReplicationPolicy, IdentityReplicationPolicy, type ReplicationPolicy } from '@mirrorkit/core';
+import {
+  createTopicsAndWait,
+  DefaultReplicationPolicy,
+  IdentityReplicationPolicy,
+  type ReplicationPolicy,
+} from '@mirrorkit/core';
 import {
   type KafkaCluster,
   type MirrorMakerProcess,
@@ -66,9 +71,8 @@ async function runbookOn(
 
   const admin = eastKafka.admin();
   await admin.connect();
-  await admin.createTopics({
+  await createTopicsAndWait(admin, {
     topics: [{ topic: 'orders', numPartitions: PARTITIONS }],
-    waitForLeaders: true,
   });
   await admin.disconnect();
 

@@ -1,4 +1,4 @@
-import { DefaultReplicationPolicy, encodeHeartbeat } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy, encodeHeartbeat } from '@mirrorkit/core';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -20,7 +20,7 @@ describe('HealthMonitor heartbeat age (replication lag) on real brokers', () => 
     const remoteBeats = policy.formatRemoteTopic(home, policy.heartbeatsTopic());
     const admin = kafkaFor(west).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: remoteBeats, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: remoteBeats, numPartitions: 1 }] });
     await admin.disconnect();
     const now = Date.now();
     const beat = (source: string, target: string, ageMs: number) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
 import { commitGroupOffsets, GroupOffsetsError } from './group-offsets.js';
+import { createTopicsAndWait } from './topic-admin.js';
 
 describe('commitGroupOffsets on a real broker', () => {
   it('commits offsets for an empty group in one request and refuses a group with active members', async () => {
@@ -10,7 +11,7 @@ describe('commitGroupOffsets on a real broker', () => {
     const groupId = uniqueName('commit-group');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({

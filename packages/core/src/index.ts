@@ -2,7 +2,8 @@
  * @packageDocumentation
  * `@mirrorkit/core`: MirrorMaker 2 compatible replication policies, record codecs and offset
  * translation. Pure logic, no I/O, apart from two readers over kafkajs (`readTopicToEnd`,
- * `readCheckpoints`) that join no consumer group.
+ * `readCheckpoints`) that join no consumer group, a groupless offset commit (`commitGroupOffsets`)
+ * and `createTopicsAndWait`, which creates topics and waits until every partition has a leader.
  *
  * @example
  * ```ts
@@ -72,6 +73,12 @@ export {
   remoteTopicPattern,
 } from './remote-topic-pattern.js';
 export type { ReplicationPolicy } from './replication-policy.js';
+export {
+  type CreateTopicsAndWaitOptions,
+  createTopicsAndWait,
+  TopicAdminError,
+  type TopicAdminErrorCode,
+} from './topic-admin.js';
 export {
   type ReadRecord,
   type ReadTopicOptions,

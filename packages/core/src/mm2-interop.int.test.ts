@@ -7,6 +7,7 @@ import { readCheckpoints } from './checkpoint-reader.js';
 import { DefaultReplicationPolicy } from './default-replication-policy.js';
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat-codec.js';
 import { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
+import { createTopicsAndWait } from './topic-admin.js';
 import { readTopicToEnd } from './topic-reader.js';
 
 interface JavaCheckpoint {
@@ -43,7 +44,7 @@ describe('interoperability with real MirrorMaker 2', () => {
     ({ east, west } = sharedClusters({ attachLogsToTest: false }));
     const admin = kafkaFor(east).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 3 }] });
     await admin.disconnect();
     const producer = kafkaFor(east).producer({ idempotent: true });
     await producer.connect();
@@ -250,12 +251,11 @@ describe('interoperability with real MirrorMaker 2', () => {
     const heartbeatsTopic = uniqueName('hb');
     const admin = kafkaFor(west).admin();
     await admin.connect();
-    await admin.createTopics({
+    await createTopicsAndWait(admin, {
       topics: [
         { topic: checkpointsTopic, numPartitions: 1 },
         { topic: heartbeatsTopic, numPartitions: 1 },
       ],
-      waitForLeaders: true,
     });
     await admin.disconnect();
     const group = 'grüße-グループ';

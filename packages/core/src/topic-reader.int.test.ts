@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { createTopicsAndWait } from './topic-admin.js';
 import { readTopicToEnd, TopicReaderError } from './topic-reader.js';
 
 describe('readTopicToEnd on a real broker', () => {
@@ -9,7 +10,7 @@ describe('readTopicToEnd on a real broker', () => {
     const topic = uniqueName('reader');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
     const groupsBefore = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
 
     const producer = kafka.producer({ idempotent: true });

@@ -1,6 +1,7 @@
 import {
   type Checkpoint,
   commitGroupOffsets,
+  createTopicsAndWait,
   decodeOffsetSync,
   encodeCheckpoint,
   encodeOffsetSync,
@@ -222,7 +223,7 @@ export class FlowReplicator {
 
   async #ensureTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
     if ((await admin.listTopics()).includes(topic)) return;
-    await admin.createTopics({
+    await createTopicsAndWait(admin, {
       topics: [
         {
           topic,
@@ -231,7 +232,6 @@ export class FlowReplicator {
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
         },
       ],
-      waitForLeaders: true,
     });
   }
 
@@ -264,7 +264,7 @@ export class FlowReplicator {
       const wanted: Record<string, string> = configs.get(topic) ?? {};
       const have = remoteCounts.get(remote);
       if (have === undefined) {
-        await targetAdmin.createTopics({
+        await createTopicsAndWait(targetAdmin, {
           topics: [
             {
               topic: remote,
@@ -273,7 +273,6 @@ export class FlowReplicator {
               configEntries: Object.entries(wanted).map(([name, value]) => ({ name, value })),
             },
           ],
-          waitForLeaders: true,
         });
         this.#o.log.info('created remote topic', { flow: this.name, topic: remote, partitions });
       } else if (have < partitions) {

@@ -1,4 +1,4 @@
-import { encodeHeartbeat, type ReplicationPolicy } from '@mirrorkit/core';
+import { createTopicsAndWait, encodeHeartbeat, type ReplicationPolicy } from '@mirrorkit/core';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
@@ -49,7 +49,7 @@ export class HeartbeatEmitter {
               await admin.connect();
               try {
                 if (!(await admin.listTopics()).includes(topic))
-                  await admin.createTopics({
+                  await createTopicsAndWait(admin, {
                     topics: [
                       {
                         topic,
@@ -58,7 +58,6 @@ export class HeartbeatEmitter {
                         configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
                       },
                     ],
-                    waitForLeaders: true,
                   });
               } finally {
                 await admin.disconnect();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultReplicationPolicy, readTopicToEnd } from '@mirrorkit/core';
+import { createTopicsAndWait, DefaultReplicationPolicy, readTopicToEnd } from '@mirrorkit/core';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
 import { type Replicator, startReplicator } from './replicator.js';
@@ -49,7 +49,7 @@ describe('the sidecar replicator: loops and scale-out', () => {
     for (const bootstrap of [east, west]) {
       const admin = kafkaFor(bootstrap).admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
       await admin.disconnect();
       const producer = kafkaFor(bootstrap).producer();
       await producer.connect();
@@ -104,7 +104,7 @@ describe('the sidecar replicator: loops and scale-out', () => {
     const topic = uniqueName('orders');
     const admin = kafkaFor(east).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
     await admin.disconnect();
     dir = mkdtempSync(join(tmpdir(), 'mirrorkit-replicator-'));
     const file = join(dir, 'mm2.properties');
@@ -136,7 +136,7 @@ describe('the sidecar replicator: loops and scale-out', () => {
     const topic = uniqueName('orders');
     const admin = kafkaFor(east).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 6 }] });
     await admin.disconnect();
     dir = mkdtempSync(join(tmpdir(), 'mirrorkit-replicator-'));
     const file = join(dir, 'mm2.properties');

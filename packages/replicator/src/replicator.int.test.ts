@@ -1,6 +1,7 @@
 import { MirrorKit } from '@mirrorkit/client';
 import {
   commitGroupOffsets,
+  createTopicsAndWait,
   DefaultReplicationPolicy,
   type ReadRecord,
   readCheckpoints,
@@ -84,9 +85,8 @@ describe('the sidecar replicator on real brokers', () => {
     const eastKafka = kafkaFor(east);
     const admin = eastKafka.admin();
     await admin.connect();
-    await admin.createTopics({
+    await createTopicsAndWait(admin, {
       topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '86400000' }] }],
-      waitForLeaders: true,
     });
     const producer = eastKafka.producer({ idempotent: true });
     await producer.connect();
@@ -161,7 +161,7 @@ describe('the sidecar replicator on real brokers', () => {
 
     // A topic created later is picked up without a restart.
     const later = `${prefix}-later`;
-    await admin.createTopics({ topics: [{ topic: later, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: later, numPartitions: 2 }] });
     await producer.send({ topic: later, acks: -1, messages: [{ key: 'k', value: 'v', partition: 1 }] });
     await eventually(
       'the later topic and the new partition replicated',
@@ -198,7 +198,7 @@ describe('the sidecar replicator on real brokers', () => {
     const eastKafka = kafkaFor(east);
     const admin = eastKafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 1 }] });
     await admin.disconnect();
     const producer = eastKafka.producer({ idempotent: true });
     await producer.connect();
@@ -230,7 +230,7 @@ describe('the sidecar replicator on real brokers', () => {
     const eastKafka = kafkaFor(east);
     const admin = eastKafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 3 }] });
     await admin.disconnect();
     const producer = eastKafka.producer({ idempotent: true });
     await producer.connect();
@@ -350,7 +350,7 @@ describe('the sidecar replicator: sync.group.offsets', () => {
     const eastKafka = kafkaFor(east);
     const admin = eastKafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
     await admin.disconnect();
     const producer = eastKafka.producer({ idempotent: true });
     await producer.connect();
@@ -412,7 +412,7 @@ describe('the sidecar replicator: an unreachable cluster', () => {
     const topic = uniqueName('orders');
     const admin = kafkaFor(east).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 1 }] });
     await admin.disconnect();
     const lines: string[] = [];
     const replicator = await startReplicator({

@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type KafkaCluster, startCluster } from './kafka-cluster.js';
@@ -22,7 +23,7 @@ describe('a real broker survives SIGKILL', () => {
     });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: 'durable', numPartitions: 2 }] });
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({

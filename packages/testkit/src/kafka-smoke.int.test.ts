@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { describe, expect, it } from 'vitest';
 import { consumeCount, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
 
@@ -10,7 +11,7 @@ describe('kafkajs against the shared us-east cluster', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 3 }] });
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(metadata.topics[0]?.partitions).toHaveLength(3);
 

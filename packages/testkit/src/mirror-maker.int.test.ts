@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from '@mirrorkit/core';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { consumeCount, eventually, kafkaFor, sharedClusters } from '../../../test/kafka-context.js';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from './mirror-maker.js';
@@ -14,7 +15,7 @@ describe('real MirrorMaker 2 between the shared clusters', () => {
     const eastKafka = kafkaFor(east);
     const admin = eastKafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, { topics: [{ topic: 'orders', numPartitions: 3 }] });
     await admin.disconnect();
 
     const started = Date.now();

@@ -1,4 +1,4 @@
-import { commitGroupOffsets, readTopicToEnd, regionKey } from '@mirrorkit/core';
+import { commitGroupOffsets, createTopicsAndWait, readTopicToEnd, regionKey } from '@mirrorkit/core';
 import type { Consumer } from 'kafkajs';
 import { latestGroupCheckpoints, readCheckpointRecords } from '../checkpoint-view.js';
 import { numberFlag, stringFlag } from '../cli-args.js';
@@ -43,6 +43,8 @@ interface DrillOptions {
   readonly records: number;
   readonly partitions: number;
   readonly waitMs: number;
+  /** Production rate while the group consumes. */
+  readonly recordsPerSecond: number;
   /** How long to wait for checkpoints that cover the commits exactly. */
   readonly checkpointWaitMs: number;
 }
@@ -151,16 +153,14 @@ export async function runDrill(
         `drill group ${group} has active members on ${alias}; is another drill running?`,
       );
   }
-  await access.withAdmin(from, `creating ${topic}`, async (admin) => {
-    if (!(await admin.listTopics()).includes(topic))
-      await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions }] });
+  // Created if missing (and waited for until every leader serves); an existing one is reused.
+  const sourceStart = await access.withAdmin(from, `creating ${topic}`, async (admin) => {
+    await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: options.partitions }] });
+    return (await admin.fetchTopicOffsets(topic)).map((p) => ({
+      partition: p.partition,
+      offset: BigInt(p.high),
+    }));
   });
-  const sourceStart = await until(`${topic} on ${from} has no leaders yet`, 30_000, () =>
-    access
-      .withAdmin(from, `reading offsets of ${topic}`, (admin) => admin.fetchTopicOffsets(topic))
-      .then((ends) => ends.map((p) => ({ partition: p.partition, offset: BigInt(p.high) })))
-      .catch(() => undefined),
-  );
   const targetStart = await access.withAdmin(to, `reading offsets of ${remoteTopic}`, async (admin) =>
     (await admin.listTopics()).includes(remoteTopic)
       ? new Map((await admin.fetchTopicOffsets(remoteTopic)).map((p) => [p.partition, BigInt(p.high)]))
@@ -174,49 +174,57 @@ export async function runDrill(
   );
   step('prepare', `${topic} (${sourceStart.length} partitions) on ${from}, group ${group}, run ${runId}`);
 
-  // Produce.
+  // Produce at a steady rate while the drill group consumes, as an application does. MM2's
+  // checkpoint task translates only commits it has live offset syncs for (a task that starts keeps
+  // just the newest sync per partition), so a burst produced before the group consumed would leave
+  // the group's commits untranslatable.
+  const onSource = new Map<string, number>();
+  const half = Math.floor(options.records / 2);
+  const ids: string[] = [];
+  const perTick = Math.max(1, Math.round(options.recordsPerSecond / 10));
   const producer = access.kafka(from).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const ids: string[] = [];
+  const consuming = consumeUntil(
+    access,
+    from,
+    group,
+    topic,
+    runPrefix,
+    onSource,
+    () => onSource.size >= half,
+    options.waitMs,
+  );
   try {
-    for (let i = 0; i < options.records; i += 500) {
-      const batch = Array.from({ length: Math.min(500, options.records - i) }, (_, j) =>
-        regionKey(from, `${runId}-${i + j}`),
-      );
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: batch.map((key) => ({ key, value: JSON.stringify({ drill: runId, at: Date.now() }) })),
-      });
-      ids.push(...batch);
-    }
+    await output.waiting(`producing ${count(options.records)} records to ${topic} on ${from}`, async () => {
+      while (ids.length < options.records) {
+        const tick = Date.now();
+        const batch = Array.from({ length: Math.min(perTick, options.records - ids.length) }, (_, j) =>
+          regionKey(from, `${runId}-${ids.length + j}`),
+        );
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: batch.map((key) => ({ key, value: JSON.stringify({ drill: runId, at: Date.now() }) })),
+        });
+        ids.push(...batch);
+        await sleep(Math.max(0, 100 - (Date.now() - tick)));
+      }
+    });
   } finally {
     await producer.disconnect();
   }
-  step('produce', `${count(ids.length)} records acknowledged by ${from}`);
-
-  // Consume part, then stop: the "incident".
-  const onSource = new Map<string, number>();
-  const half = Math.floor(options.records / 2);
-  await output.waiting(`consuming ${count(half)} records on ${from}`, () =>
-    consumeUntil(
-      access,
-      from,
-      group,
-      topic,
-      runPrefix,
-      onSource,
-      () => onSource.size >= half,
-      options.waitMs,
-    ),
-  );
+  step('produce', `${count(ids.length)} records acknowledged by ${from} (~${count(perTick * 10)}/s)`);
+  await output.waiting(`consuming ${count(half)} records on ${from}`, () => consuming);
   if (onSource.size < half)
     throw new MirrorKitCliError(
       'CLI_TIMEOUT',
       `the drill group consumed ${onSource.size} of ${half} records on ${from} in time`,
     );
   const committed = (await committedOffsets(access, from, group, [topic])).filter((c) => c.topic === topic);
-  step('consume on source', `${count(onSource.size)} records processed and committed, consumer stopped`);
+  step(
+    'consume on source',
+    `${count(onSource.size)} records processed and committed, then the group stopped`,
+  );
 
   // Replication and checkpoints must catch up before the failover can be judged.
   await output.waiting(`waiting for ${from}->${to} to replicate ${remoteTopic}`, () =>
@@ -242,9 +250,10 @@ export async function runDrill(
   step('replication', `all ${count(ids.length)} records are in ${remoteTopic} on ${to}`);
   const consumedOn = new Map(committed.map((c) => [c.partition, c.offset]));
   const moved = sourceStart.filter((p) => (consumedOn.get(p.partition) ?? p.offset) > p.offset);
-  // MM2 writes a checkpoint only when its translation advances the downstream offset, and its
-  // offset syncs for the tail of a burst can arrive a commit interval later: wait for checkpoints
-  // that cover the commits exactly, but only so long; a trailing checkpoint means replays, not skips.
+  // MM2 writes a checkpoint only when its translation advances the downstream offset, its offset
+  // syncs for the tail of a burst can arrive a commit interval later, and a checkpoint task that
+  // (re)started after the commits cannot translate them at all: wait for checkpoints that cover the
+  // commits exactly, but only so long. A trailing or missing checkpoint means replays, not skips.
   const coverage = async (): Promise<{ exact: number; behind: bigint }> => {
     const read = await readCheckpointRecords(access.kafka(to), policy, from, access.timeoutMs * 3);
     const latest = latestGroupCheckpoints(read?.checkpoints ?? [], group, policy);
@@ -375,6 +384,7 @@ export const drillCommand: Command = {
     topic: { kind: 'string', help: 'scratch topic, created if missing and reused (default mirrorkit-drill)' },
     group: { kind: 'string', help: 'scratch consumer group (default mirrorkit-drill)' },
     records: { kind: 'number', help: 'records to produce (default 1000)' },
+    rate: { kind: 'number', help: 'records per second produced while the group consumes (default 500)' },
     partitions: { kind: 'number', help: 'partitions of a newly created scratch topic (default 3)' },
     'wait-ms': {
       kind: 'number',
@@ -408,6 +418,7 @@ export const drillCommand: Command = {
         partitions: Math.max(1, Math.trunc(numberFlag(flags, 'partitions', 3))),
         waitMs: numberFlag(flags, 'wait-ms', 300_000),
         checkpointWaitMs: numberFlag(flags, 'checkpoint-wait-ms', 30_000),
+        recordsPerSecond: Math.max(10, numberFlag(flags, 'rate', 500)),
       },
       output,
     );

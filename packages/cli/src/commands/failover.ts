@@ -206,7 +206,10 @@ export async function runFailover(
       translation = await translate();
       positions = await positionsFrom(access, options, translation.offsets);
     }
-    positions = [...positions, ...(await backThroughOffsetSyncs(access.config, access, options, warnings))];
+    positions = sortPositions([
+      ...positions,
+      ...(await backThroughOffsetSyncs(access.config, access, options, warnings)),
+    ]);
   }
   if (positions.length === 0)
     throw (
@@ -297,6 +300,12 @@ export async function runFailover(
   };
 }
 
+function sortPositions(positions: FailoverPosition[]): FailoverPosition[] {
+  return positions.sort((a, b) =>
+    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+  );
+}
+
 /** Checkpointed partitions, plus the other partitions of the same topics under the no-checkpoint rule. */
 async function positionsFrom(
   access: ClusterAccess,
@@ -328,9 +337,7 @@ async function positionsFrom(
       });
     }
   }
-  return positions.sort((a, b) =>
-    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-  );
+  return sortPositions(positions);
 }
 
 /** Records the group committed on `from` beyond what the checkpoints cover (0 when caught up). */

@@ -4,7 +4,7 @@ import { numberFlag, stringFlag } from '../cli-args.js';
 import { type CliConfig, requireAlias } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
-import { heartbeatAge } from '../flow-inspection.js';
+import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
 import { committedOffsets, describeGroup, isActive } from '../group-inspection.js';
 import { translateBack } from '../offset-sync-math.js';
 import { count, duration, type Palette, textTable } from '../text-table.js';
@@ -44,6 +44,8 @@ export interface FailoverResult {
   readonly sourceReachable: boolean;
   /** Age of the newest heartbeat of the flow used (the RPO estimate); null when none travelled it. */
   readonly heartbeatAgeMs: number | null;
+  /** Records on the source not yet replicated (summed over the flow's remote topics); null when the source is down. */
+  readonly replicationLag: bigint | null;
   readonly positions: readonly FailoverPosition[];
   readonly committed: boolean;
   readonly steps: readonly FailoverStep[];
@@ -152,19 +154,29 @@ export async function runFailover(
     }
   }
 
-  // 2. Replication state of the flow from -> to.
+  // 2. Replication state of the flow from -> to: heartbeat age always, record lag when the source
+  // still answers (a forced failover or a failback).
   const age = await heartbeatAge(access, from, to).catch(() => null);
+  let lagNote = '';
+  let replicationLag: bigint | null = null;
+  if (sourceReachable) {
+    const lags = await remoteTopicLags(access, from, to).catch(() => null);
+    if (lags) {
+      replicationLag = lags.reduce((sum, t) => sum + t.lag, 0n);
+      lagNote = `; ${count(Number(replicationLag))} record(s) on ${from} not yet in ${to}'s remote topics`;
+    }
+  }
   if (age === null)
     done(
       'replication',
       'warn',
-      `no heartbeats from ${from} have reached ${to}: how much was not replicated is unknown`,
+      `no heartbeats from ${from} have reached ${to}: how much was not replicated is unknown${lagNote}`,
     );
   else
     done(
       'replication',
-      age > 30_000 ? 'warn' : 'ok',
-      `newest heartbeat from ${from} on ${to} is ${duration(age)} old: writes to ${from} in about the last ${duration(age)} may not be on ${to}`,
+      age > 30_000 || (replicationLag ?? 0n) > 0n ? 'warn' : 'ok',
+      `newest heartbeat from ${from} on ${to} is ${duration(age)} old: writes to ${from} in about the last ${duration(age)} may not be on ${to}${lagNote}`,
     );
 
   // 3. Translate.
@@ -292,6 +304,7 @@ export async function runFailover(
     dryRun: options.dryRun,
     sourceReachable,
     heartbeatAgeMs: age,
+    replicationLag,
     positions,
     committed,
     steps,

@@ -77,7 +77,20 @@ export async function clusterStatus(access: ClusterAccess, maxHeartbeatAgeMs: nu
   const up = new Set(clusters.filter((c) => c.reachable).map((c) => c.alias));
   const flows: FlowStatus[] = [];
   for (const flow of config.flows) {
-    if (!up.has(flow.target)) continue;
+    if (!up.has(flow.target)) {
+      // A declared flow into a dead cluster is still part of the picture; a guessed one is not.
+      if (config.flowsDeclared)
+        flows.push({
+          source: flow.source,
+          target: flow.target,
+          known: 'config',
+          heartbeatAgeMs: null,
+          topics: [],
+          groups: [],
+          problems: [`${flow.target} is unreachable: nothing of this flow can be read`],
+        });
+      continue;
+    }
     let known: FlowStatus['known'] = 'config';
     if (!config.flowsDeclared) {
       const topics = await access.withAdmin(flow.target, 'listing topics', (admin) => admin.listTopics());

@@ -9,7 +9,7 @@ import {
   readStamp,
   stampMessage,
 } from '@mirrorkit/active-active';
-import { MirrorKit, type MirrorKitConsumer, type MirrorKitEachMessagePayload } from '@mirrorkit/client';
+import { MirrorKit, type MirrorKitEachMessagePayload } from '@mirrorkit/client';
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import {
   type KafkaCluster,
@@ -101,7 +101,6 @@ interface Region {
   readonly kafka: Kafka;
   readonly clock: HybridLogicalClock;
   readonly producer: Producer;
-  consumer: MirrorKitConsumer | null;
   /** The application's state: one last-write-wins register per account. */
   readonly state: LwwMap<number>;
   /** Times the application handled each event id (after dedup). */
@@ -188,7 +187,6 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
         // A lagging clock in us-west: last-write-wins must still follow causality.
         clock: new HybridLogicalClock({ region: cluster.alias, now: () => Date.now() + skewMs }),
         producer,
-        consumer: null,
         state: new LwwMap<number>(),
         handled: new Map(),
         copies: new Map(),
@@ -223,7 +221,6 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
         kafkajs: { maxWaitTimeInMs: 200 },
       });
       teardown.add(`the ${r.alias} consumer`, () => consumer.disconnect());
-      r.consumer = consumer;
       const apply = lww<MirrorKitEachMessagePayload, number>({
         clock: r.clock,
         store: {

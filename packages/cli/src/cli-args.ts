@@ -15,6 +15,10 @@ export const COMMON_FLAGS: FlagSpec = {
     kind: 'string',
     help: 'connection settings: a MirrorKit JSON file or an mm2.properties file (or $MIRRORKIT_CONFIG)',
   },
+  clusters: {
+    kind: 'string',
+    help: 'brokers by alias, alias=host:port[;host:port],… — replaces those in the config, or stands in for one',
+  },
   json: { kind: 'boolean', help: 'print the result as JSON on stdout (progress and errors on stderr)' },
   verbose: { kind: 'boolean', help: 'print stack traces with errors' },
   help: { kind: 'boolean', help: 'show this help' },

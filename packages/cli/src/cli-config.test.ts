@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonConfig, parseMirrorMakerConfig, requireAlias } from './cli-config.js';
+import {
+  loadCliConfig,
+  parseClustersFlag,
+  parseJsonConfig,
+  parseMirrorMakerConfig,
+  requireAlias,
+} from './cli-config.js';
 import { MirrorKitCliError } from './cli-error.js';
 
 function configError(fn: () => unknown): MirrorKitCliError {
@@ -105,5 +111,21 @@ describe('CLI config', () => {
     const error = configError(() => requireAlias(config, 'eu', 'to'));
     expect(error.code).toBe('CLI_UNKNOWN_ALIAS');
     expect(error.message).toBe('--to: unknown cluster alias "eu" (configured in mk.json: a, b)');
+  });
+
+  it('takes brokers from --clusters, alone or over a config file', () => {
+    expect(parseClustersFlag('us-east=e1:9092;e2:9092, us-west=w1:9092')).toEqual({
+      'us-east': ['e1:9092', 'e2:9092'],
+      'us-west': ['w1:9092'],
+    });
+    const alone = loadCliConfig(undefined, {}, parseClustersFlag('a=a:1,b=b:2'));
+    expect(alone.origin).toBe('--clusters');
+    expect(alone.clusters.b?.brokers).toEqual(['b:2']);
+    expect(alone.flows).toHaveLength(2);
+    for (const bad of ['us-east', 'us-east=', '=h:1', 'a=h', 'a b=h:1', '']) {
+      const error = configError(() => parseClustersFlag(bad));
+      expect(error.code).toBe('CLI_USAGE');
+    }
+    expect(configError(() => loadCliConfig(undefined, {})).message).toContain('--clusters');
   });
 });

@@ -153,19 +153,55 @@ export function parseMirrorMakerConfig(
 }
 
 /**
+ * Parses `--clusters us-east=h1:9092;h2:9092,us-west=h3:9092` into broker lists by alias.
+ * Malformed entries are CLI_USAGE errors naming the entry.
+ */
+export function parseClustersFlag(text: string): Record<string, string[]> {
+  const clusters: Record<string, string[]> = {};
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const alias = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const brokers = entry
+      .slice(eq + 1)
+      .split(';')
+      .map((b) => b.trim())
+      .filter(Boolean);
+    if (!ALIAS_PATTERN.test(alias) || brokers.length === 0 || !brokers.every((b) => HOST_PORT.test(b))) {
+      throw new MirrorKitCliError('CLI_USAGE', `--clusters: "${entry}" is not alias=host:port[;host:port…]`);
+    }
+    clusters[alias] = brokers;
+  }
+  if (Object.keys(clusters).length === 0)
+    throw new MirrorKitCliError('CLI_USAGE', '--clusters names no cluster');
+  return clusters;
+}
+
+/**
  * Loads the config named by `--config` (or `$MIRRORKIT_CONFIG`): `.properties` files are read as
- * mm2.properties, anything else as MirrorKit JSON. A missing file or a bad setting is a
- * `CLI_CONFIG` error naming the file and the setting; secret values never appear in messages.
+ * mm2.properties, anything else as MirrorKit JSON. `clusters` (from `--clusters`) replaces the
+ * brokers of the aliases it names and adds the others (plaintext, default policy); with it, no
+ * file is needed. A missing file or a bad setting is a `CLI_CONFIG` error naming the file and the
+ * setting; secret values never appear in messages.
  */
 export function loadCliConfig(
   path: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  clusters?: Readonly<Record<string, string[]>>,
 ): CliConfig {
   const file = path ?? env.MIRRORKIT_CONFIG;
   if (!file) {
+    if (clusters) {
+      const json = JSON.stringify({
+        clusters: Object.fromEntries(Object.entries(clusters).map(([a, brokers]) => [a, { brokers }])),
+      });
+      return parseJsonConfig(json, '--clusters', env);
+    }
     throw new MirrorKitCliError(
       'CLI_CONFIG',
-      'no config: pass --config <file> (MirrorKit JSON or mm2.properties) or set MIRRORKIT_CONFIG',
+      'no config: pass --config <file> (MirrorKit JSON or mm2.properties), set MIRRORKIT_CONFIG, or name brokers with --clusters',
     );
   }
   let text: string;
@@ -179,9 +215,18 @@ export function loadCliConfig(
       error,
     );
   }
-  return file.endsWith('.properties')
+  const config = file.endsWith('.properties')
     ? parseMirrorMakerConfig(text, file, env)
     : parseJsonConfig(text, file, env);
+  if (!clusters) return config;
+  const merged: Record<string, KafkaConfig> = { ...config.clusters };
+  for (const [alias, brokers] of Object.entries(clusters)) merged[alias] = { ...merged[alias], brokers };
+  const aliases = Object.keys(merged);
+  return {
+    ...config,
+    clusters: merged,
+    flows: config.flowsDeclared ? config.flows : everyPair(aliases),
+  };
 }
 
 /** Throws CLI_UNKNOWN_ALIAS naming the configured aliases unless `alias` is one of them. */

@@ -1,6 +1,6 @@
 import { MirrorKitError } from '@mirrorkit/core';
 import { commandHelp, numberFlag, parseFlags } from './cli-args.js';
-import { loadCliConfig } from './cli-config.js';
+import { loadCliConfig, parseClustersFlag } from './cli-config.js';
 import { EXIT, type ExitCode, MirrorKitCliError } from './cli-error.js';
 import { cliOutput } from './cli-output.js';
 import type { Command } from './commands/command.js';
@@ -81,7 +81,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       flags,
       output,
       timeoutMs: numberFlag(flags, 'timeout-ms', 10_000),
-      loadConfig: () => loadCliConfig(typeof flags.config === 'string' ? flags.config : undefined, io.env),
+      loadConfig: () =>
+        loadCliConfig(
+          typeof flags.config === 'string' ? flags.config : undefined,
+          io.env,
+          typeof flags.clusters === 'string' ? parseClustersFlag(flags.clusters) : undefined,
+        ),
     });
   } catch (error) {
     const prefix = command ? `mirrorkit ${command.name}` : 'mirrorkit';

@@ -238,3 +238,19 @@ export function requireAlias(config: CliConfig, alias: string, flag: string): vo
     );
   }
 }
+
+/**
+ * The `--from` and `--to` of a command that moves along a flow: both configured aliases, and not
+ * the same one.
+ */
+export function requireFlowAliases(
+  config: CliConfig,
+  flags: Readonly<Record<string, unknown>>,
+): { from: string; to: string } {
+  const from = String(flags.from);
+  const to = String(flags.to);
+  requireAlias(config, from, 'from');
+  requireAlias(config, to, 'to');
+  if (from === to) throw new MirrorKitCliError('CLI_USAGE', `--from and --to are both ${from}`);
+  return { from, to };
+}

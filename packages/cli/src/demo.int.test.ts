@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNode } from '../../../test/spawn-node.js';
 import type { DrillReport } from './drill-report.js';
 
 const DEMO = fileURLToPath(new URL('../dist/bin/demo.js', import.meta.url));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [DEMO, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
 describe('pnpm demo, as a user runs it', () => {
   it('kills us-east under load and reports a drill with nothing skipped', async () => {
-    const { code, stdout, stderr } = await run(['--json']);
+    const { code, stdout, stderr } = await runNode(DEMO, ['--json']);
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as DrillReport;

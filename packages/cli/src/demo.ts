@@ -1,5 +1,11 @@
 import { type ClusterHealth, type FailoverReport, MirrorKit } from '@mirrorkit/client';
-import { createTopicsAndWait, DefaultReplicationPolicy, readTopicToEnd, regionKey } from '@mirrorkit/core';
+import {
+  createTopicsAndWait,
+  DefaultReplicationPolicy,
+  readCheckpoints,
+  readTopicToEnd,
+  regionKey,
+} from '@mirrorkit/core';
 import {
   type KafkaCluster,
   type MirrorMakerProcess,
@@ -210,6 +216,26 @@ export async function runDemo(options: DemoOptions): Promise<DrillReport> {
       `producing ~${perTick * 20} records/s to ${TOPIC} on ${SOURCE}; group ${GROUP} consumes ${TOPIC} and every remote *.${TOPIC}`,
     );
     await sleep(beforeCrashMs);
+    // A drill starts from a steady state: MM2 has checkpointed the group on every partition. On a
+    // busy machine MM2 can take longer to find the group than the fixed run-up; killing earlier
+    // would measure a replay from the beginning, not a failover.
+    const checkpointed = async (): Promise<boolean> => {
+      const read = await readCheckpoints(westKafka, {
+        sourceAlias: SOURCE,
+        policy,
+        group: GROUP,
+        timeoutMs: 10_000,
+      }).catch(() => null);
+      return (
+        new Set(read?.offsets.filter((o) => o.topic === remoteTopic).map((o) => o.partition)).size ===
+        PARTITIONS
+      );
+    };
+    if (!(await checkpointed())) {
+      log(`waiting for MirrorMaker 2 to checkpoint group ${GROUP} on every partition…`);
+      const deadline = Date.now() + 90_000;
+      while (!(await checkpointed()) && Date.now() < deadline) await sleep(500);
+    }
     killedAt = Date.now();
     await east.kill();
     log(`SIGKILL ${SOURCE} after ${acked.size} acknowledged records`);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } 
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { type NodeRun, runNode } from '../../../test/spawn-node.js';
 import type { DrillResult } from './commands/drill.js';
 import type { FailoverResult } from './commands/failover.js';
 import type { StatusResult } from './commands/status.js';
@@ -21,29 +21,11 @@ import type { ValidateResult } from './commands/validate.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin/mirrorkit.js', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Run = NodeRun;
 
 /** Runs the built `mirrorkit` as a user would: a separate process, no TTY, no colours. */
 function mirrorkit(...args: string[]): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return runNode(BIN, args);
 }
 
 /** Parses stdout as JSON; on failure shows what the command printed. */
@@ -128,6 +110,15 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
   const policy = new DefaultReplicationPolicy();
   const remote = policy.formatRemoteTopic(a, topic);
   const ids: string[] = [];
+  /** `mirrorkit <command> --config <file> --group <group> --from <from> --to <to> …` */
+  const along = (
+    command: string,
+    config: string,
+    from: string,
+    to: string,
+    ...rest: string[]
+  ): Promise<Run> =>
+    mirrorkit(command, '--config', config, '--group', group, '--from', from, '--to', to, ...rest);
   const onSource = new Map<string, number>();
   let mm2: MirrorMakerProcess | undefined;
   let dir = '';
@@ -273,18 +264,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
   });
 
   it('translate: the group’s checkpointed offsets as a table and as JSON, the same as MM2’s translation, nothing changed', async () => {
-    const run = await mirrorkit(
-      'translate',
-      '--config',
-      mm2File,
-      '--group',
-      group,
-      '--from',
-      a,
-      '--to',
-      b,
-      '--json',
-    );
+    const run = await along('translate', mm2File, a, b, '--json');
     expect(run.code).toBe(0);
     translated = json<TranslateResult>(run);
     // The same answer as RemoteClusterUtils.translateOffsets (readCheckpoints is checked against it
@@ -304,7 +284,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
       expect(BigInt(o.targetOffset)).toBeLessThanOrEqual(BigInt(o.sourceOffset));
     }
     expect((await committed(west, group, remote)).size).toBe(0);
-    const human = await mirrorkit('translate', '--config', mm2File, '--group', group, '--from', a, '--to', b);
+    const human = await along('translate', mm2File, a, b);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/TOPIC\s+PARTITION\s+SOURCE OFFSET\s+TARGET OFFSET\s+CHECKPOINT AGE/);
     const first = translated.offsets[0] as TranslateResult['offsets'][number];
@@ -314,34 +294,11 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
   });
 
   it('failover refuses while the source answers, and --dry-run --force commits nothing', async () => {
-    const refused = await mirrorkit(
-      'failover',
-      '--config',
-      mm2File,
-      '--group',
-      group,
-      '--from',
-      a,
-      '--to',
-      b,
-    );
+    const refused = await along('failover', mm2File, a, b);
     expect(refused.code).toBe(1);
     expectOneLineError(refused, 'failover', new RegExp(`${a} is reachable.*--force`));
 
-    const dry = await mirrorkit(
-      'failover',
-      '--config',
-      mm2File,
-      '--group',
-      group,
-      '--from',
-      a,
-      '--to',
-      b,
-      '--force',
-      '--dry-run',
-      '--json',
-    );
+    const dry = await along('failover', mm2File, a, b, '--force', '--dry-run', '--json');
     expect(dry.code).toBe(0);
     const result = json<FailoverResult>(dry);
     expect(result.committed).toBe(false);
@@ -368,19 +325,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
       // Consume nothing: pause as soon as the group is joined, so no offsets are committed.
       await squatter.run({ eachMessage: async () => squatter.pause([{ topic: remote }]), autoCommit: false });
       await eventually('the squatter joined', async () => (joined ? true : undefined));
-      const run = await mirrorkit(
-        'failover',
-        '--config',
-        deadSourceFile,
-        '--group',
-        group,
-        '--from',
-        a,
-        '--to',
-        b,
-        '--confirm-probes',
-        '1',
-      );
+      const run = await along('failover', deadSourceFile, a, b, '--confirm-probes', '1');
       expect(run.code).toBe(1);
       expectOneLineError(run, 'failover', /active member\(s\) on .*offsets were not changed/);
     } finally {
@@ -390,17 +335,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
   });
 
   it('failover with the source down: translates, commits, verifies; the group resumes on the target with nothing skipped', async () => {
-    const human = await mirrorkit(
-      'failover',
-      '--config',
-      deadSourceFile,
-      '--group',
-      group,
-      '--from',
-      a,
-      '--to',
-      b,
-    );
+    const human = await along('failover', deadSourceFile, a, b);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/1\. source\s+ok\s+east-\S+ unreachable after 3 probe/);
     expect(human.stdout).toMatch(
@@ -409,18 +344,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
     expect(human.stdout).toMatch(/6\. verify\s+ok/);
     expect(human.stdout).toMatch(/Result: group \S+ failed over to west-\S+/);
     // Run again for the JSON: same translation, and the previous commit shows as "was".
-    const run = await mirrorkit(
-      'failover',
-      '--config',
-      deadSourceFile,
-      '--group',
-      group,
-      '--from',
-      a,
-      '--to',
-      b,
-      '--json',
-    );
+    const run = await along('failover', deadSourceFile, a, b, '--json');
     expect(run.code).toBe(0);
     const result = json<FailoverResult>(run);
     expect(result.committed).toBe(true);
@@ -483,18 +407,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
 
   it('failback: the group returns to the source through the forward flow’s offset syncs, never past what it processed', async () => {
     const before = await committed(west, group, remote);
-    const run = await mirrorkit(
-      'failback',
-      '--config',
-      mm2File,
-      '--group',
-      group,
-      '--from',
-      b,
-      '--to',
-      a,
-      '--json',
-    );
+    const run = await along('failback', mm2File, b, a, '--json');
     expect(run.code).toBe(0);
     const result = json<FailoverResult>(run);
     expect(result.kind).toBe('failback');
@@ -611,17 +524,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
     );
     expect(json<{ error: { code: string } }>(group404).error.code).toBe('CLI_UNKNOWN_GROUP');
 
-    const unreachable = await mirrorkit(
-      'translate',
-      '--config',
-      deadSourceFile,
-      '--group',
-      group,
-      '--from',
-      b,
-      '--to',
-      a,
-    );
+    const unreachable = await along('translate', deadSourceFile, b, a);
     expect(unreachable.code).toBe(3);
     expectOneLineError(unreachable, 'translate', /cluster east-\S+ is unreachable: .*ECONNREFUSED/);
     expect(unreachable.ms).toBeLessThan(20_000);

@@ -2,7 +2,7 @@ import { commitGroupOffsets, createTopicsAndWait, readTopicToEnd, regionKey } fr
 import type { Consumer } from 'kafkajs';
 import { latestGroupCheckpoints, readCheckpointRecords } from '../checkpoint-view.js';
 import { numberFlag, stringFlag } from '../cli-args.js';
-import { requireAlias } from '../cli-config.js';
+import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import type { CliOutput } from '../cli-output.js';
 import { ClusterAccess } from '../cluster-access.js';
@@ -397,11 +397,7 @@ export const drillCommand: Command = {
   },
   async run({ flags, loadConfig, output, timeoutMs }) {
     const config = loadConfig();
-    const from = stringFlag(flags, 'from') as string;
-    const to = stringFlag(flags, 'to') as string;
-    requireAlias(config, from, 'from');
-    requireAlias(config, to, 'to');
-    if (from === to) throw new MirrorKitCliError('CLI_USAGE', `--from and --to are both ${from}`);
+    const { from, to } = requireFlowAliases(config, flags);
     const records = Math.trunc(numberFlag(flags, 'records', 1000));
     if (records < 2) throw new MirrorKitCliError('CLI_USAGE', '--records must be at least 2');
     const topic = stringFlag(flags, 'topic') ?? 'mirrorkit-drill';

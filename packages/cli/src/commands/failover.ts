@@ -1,7 +1,7 @@
 import { commitGroupOffsets, GroupOffsetsError, type OffsetSync } from '@mirrorkit/core';
 import { readOffsetSyncs } from '../checkpoint-view.js';
 import { numberFlag, stringFlag } from '../cli-args.js';
-import { type CliConfig, requireAlias } from '../cli-config.js';
+import { type CliConfig, requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
@@ -485,11 +485,7 @@ const FLAGS = {
 async function run(kind: 'failover' | 'failback', context: CommandContext): Promise<0 | 1> {
   const { flags, output } = context;
   const config = context.loadConfig();
-  const from = stringFlag(flags, 'from') as string;
-  const to = stringFlag(flags, 'to') as string;
-  requireAlias(config, from, 'from');
-  requireAlias(config, to, 'to');
-  if (from === to) throw new MirrorKitCliError('CLI_USAGE', `--from and --to are both ${from}`);
+  const { from, to } = requireFlowAliases(config, flags);
   const rule = stringFlag(flags, 'no-checkpoint') ?? 'earliest';
   if (rule !== 'earliest' && rule !== 'latest')
     throw new MirrorKitCliError('CLI_USAGE', `--no-checkpoint must be earliest or latest, got "${rule}"`);

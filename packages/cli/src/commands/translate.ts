@@ -5,7 +5,7 @@ import {
   summarizeCheckpointGroups,
 } from '../checkpoint-view.js';
 import { stringFlag } from '../cli-args.js';
-import { requireAlias } from '../cli-config.js';
+import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess } from '../cluster-access.js';
 import { duration, textTable } from '../text-table.js';
@@ -97,10 +97,7 @@ export const translateCommand: Command = {
   },
   async run({ flags, loadConfig, output, timeoutMs }) {
     const config = loadConfig();
-    const from = stringFlag(flags, 'from') as string;
-    const to = stringFlag(flags, 'to') as string;
-    requireAlias(config, from, 'from');
-    requireAlias(config, to, 'to');
+    const { from, to } = requireFlowAliases(config, flags);
     const access = new ClusterAccess(config, timeoutMs);
     await access.requireReachable(to);
     const result = await output.waiting(`reading checkpoints on ${to}`, () =>

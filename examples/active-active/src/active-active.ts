@@ -10,15 +10,24 @@ import {
   stampMessage,
 } from '@mirrorkit/active-active';
 import { MirrorKit, type MirrorKitEachMessagePayload } from '@mirrorkit/client';
-import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
+import { DefaultReplicationPolicy } from '@mirrorkit/core';
 import {
-  type KafkaCluster,
-  mirrorMakerTestProperties,
-  startClusters,
-  startMirrorMaker,
-} from '@mirrorkit/testkit';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { checkAborted, count, duration, Teardown, until } from './support.js';
+  type Check,
+  count,
+  createTopic,
+  duration,
+  type ExampleResult,
+  formatVerdict,
+  inRounds,
+  localKafka,
+  progressLog,
+  startLocalClusters,
+  startLocalMirrorMaker,
+  Teardown,
+  until,
+} from '@mirrorkit/example-support';
+import { type KafkaCluster, mirrorMakerTestProperties } from '@mirrorkit/testkit';
+import { type Kafka, logLevel, type Producer } from 'kafkajs';
 
 /** Options of {@link runActiveActive}. */
 export interface ActiveActiveOptions {
@@ -36,11 +45,7 @@ export interface ActiveActiveOptions {
   westClockBehindMs?: number;
 }
 
-/** One thing the example verified. */
-export interface Check {
-  readonly name: string;
-  readonly ok: boolean;
-}
+export type { Check };
 
 /** What one region's consumer saw and did. */
 export interface RegionFigures {
@@ -64,9 +69,7 @@ export interface RegionFigures {
 }
 
 /** What a run observed. */
-export interface ActiveActiveResult {
-  readonly passed: boolean;
-  readonly checks: readonly Check[];
+export interface ActiveActiveResult extends ExampleResult {
   /** Updates written by each region (including the two causal writes). */
   readonly produced: Readonly<Record<string, number>>;
   /** Updates deliberately sent to both regions (as a client retrying elsewhere would). */
@@ -85,7 +88,6 @@ export interface ActiveActiveResult {
   readonly state: Readonly<Record<string, number>>;
   /** Accounts whose winning write was made in each region. */
   readonly winnersByRegion: Readonly<Record<string, number>>;
-  readonly elapsedMs: number;
 }
 
 const EAST = 'us-east';
@@ -94,6 +96,7 @@ const TOPIC = 'accounts';
 const GROUP = 'ledger';
 const PARTITIONS = 3;
 const CAUSAL_ACCOUNT = 'acct-causal';
+const CLIENT_ID = 'example-active-active';
 
 /** One region: its cluster, clock, producer, consumer and the application's state. */
 interface Region {
@@ -129,8 +132,7 @@ interface AccountUpdate {
  */
 export async function runActiveActive(options: ActiveActiveOptions = {}): Promise<ActiveActiveResult> {
   const startedAt = Date.now();
-  const log = (line: string): void =>
-    options.log?.(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  const log = progressLog(options.log, startedAt);
   const { signal } = options;
   const eventsPerRegion = options.eventsPerRegion ?? 400;
   const accounts = options.accounts ?? 12;
@@ -139,37 +141,23 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
   const teardown = new Teardown(log, signal);
   try {
     log(`starting Kafka clusters ${EAST} and ${WEST} …`);
-    const clusters = await teardown.started('the clusters', startClusters([EAST, WEST]), async (started) => {
-      await Promise.all(started.map((cluster) => cluster.stop()));
-    });
-    checkAborted(signal);
+    const clusters = await startLocalClusters(teardown, [EAST, WEST], signal);
     const [east, west] = clusters as [KafkaCluster, KafkaCluster];
-    for (const cluster of clusters) {
-      const admin = kafkaOf(cluster).admin();
-      await admin.connect();
-      await createTopicsAndWait(admin, { topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-      await admin.disconnect();
-    }
+    for (const cluster of clusters) await createTopic(localKafka(cluster, CLIENT_ID), TOPIC, PARTITIONS);
 
     log(`starting MirrorMaker 2: ${EAST}->${WEST} and ${WEST}->${EAST}, topic ${TOPIC} …`);
-    await teardown.started(
-      'MirrorMaker 2',
-      startMirrorMaker({
+    await startLocalMirrorMaker(
+      teardown,
+      {
         properties: mirrorMakerTestProperties({
           clusters: { [EAST]: east.bootstrapServers, [WEST]: west.bootstrapServers },
           flows: [`${EAST}->${WEST}`, `${WEST}->${EAST}`],
           // Only the local `accounts` is replicated; `us-west.accounts` never travels back, so no loop.
           extra: { topics: TOPIC },
         }),
-      }),
-      // Nothing MM2 holds matters once the run is over: kill() is quicker than a graceful stop,
-      // and stop() afterwards only removes its scratch folder.
-      async (mm2) => {
-        await mm2.kill();
-        await mm2.stop();
       },
+      signal,
     );
-    checkAborted(signal);
     const policy = new DefaultReplicationPolicy();
 
     const regions: Region[] = [];
@@ -177,7 +165,7 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
       [east, 0],
       [west, -westClockBehindMs],
     ] as const) {
-      const kafka = kafkaOf(cluster);
+      const kafka = localKafka(cluster, CLIENT_ID);
       const producer = kafka.producer({ idempotent: true });
       await producer.connect();
       teardown.add(`the ${cluster.alias} producer`, () => producer.disconnect());
@@ -276,31 +264,26 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
       return message;
     };
 
-    const rounds = 10;
-    const perRound = Math.ceil(eventsPerRegion / rounds);
     log(
       `each region writes ${count(eventsPerRegion)} updates to ${accounts} accounts; every ${bothEvery}th also goes to the other region`,
     );
-    for (let round = 0; round < rounds; round++) {
-      checkAborted(signal);
+    await inRounds(eventsPerRegion, 10, signal, (indices) =>
       // Both regions write at the same time, to the same accounts: real conflicts for LWW to settle.
-      await Promise.all(
+      Promise.all(
         regions.map(async (r, ri) => {
-          const first = round * perRound;
-          const messages = Array.from({ length: Math.min(perRound, eventsPerRegion - first) }, (_, k) => {
-            const i = first + k;
+          const messages = indices.map((i) => {
             const account = `acct-${String((i * 7 + ri) % accounts).padStart(2, '0')}`;
             return stamp(r, `evt-${i}`, { account, balance: 1000 * ri + i });
           });
           await r.producer.send({ topic: TOPIC, acks: -1, messages });
           // The same stamped records again, to the other region, as a client retrying there would:
           // one event, however many times and wherever it is delivered.
-          const retried = messages.filter((_, k) => (first + k) % bothEvery === 0);
+          const retried = messages.filter((_, k) => indices[k]! % bothEvery === 0);
           for (const message of retried) sentToBoth.add(message.key);
           await otherOf(r).producer.send({ topic: TOPIC, acks: -1, messages: retried });
         }),
-      );
-    }
+      ),
+    );
 
     // Causality under a lagging clock: us-west overwrites an account after it has seen us-east's
     // write. Its wall clock is behind, but lww() absorbed us-east's stamp into us-west's HLC.
@@ -390,14 +373,6 @@ export async function runActiveActive(options: ActiveActiveOptions = {}): Promis
   }
 }
 
-function kafkaOf(cluster: KafkaCluster): Kafka {
-  return new Kafka({
-    clientId: 'example-active-active',
-    brokers: [...cluster.brokers],
-    logLevel: logLevel.NOTHING,
-  });
-}
-
 /** The summary main.ts prints: per-region figures, the converged state, each check and the verdict. */
 export function formatActiveActive(result: ActiveActiveResult): string {
   const [a, b] = result.regions;
@@ -422,8 +397,6 @@ export function formatActiveActive(result: ActiveActiveResult): string {
       .map(([region, n]) => `${n} from ${region}`)
       .join(', ')}`,
     '',
-    ...result.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}`),
-    '',
-    `Result: ${result.passed ? 'PASS' : 'FAIL'} (${duration(result.elapsedMs)})`,
+    formatVerdict(result),
   ].join('\n');
 }

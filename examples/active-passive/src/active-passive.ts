@@ -1,18 +1,22 @@
 import { type FailoverReport, MirrorKit } from '@mirrorkit/client';
+import { DefaultReplicationPolicy, readCheckpoints, readTopicToEnd } from '@mirrorkit/core';
 import {
-  createTopicsAndWait,
-  DefaultReplicationPolicy,
-  readCheckpoints,
-  readTopicToEnd,
-} from '@mirrorkit/core';
-import {
-  type KafkaCluster,
-  mirrorMakerTestProperties,
-  startClusters,
-  startMirrorMaker,
-} from '@mirrorkit/testkit';
-import { Kafka, logLevel } from 'kafkajs';
-import { checkAborted, count, duration, sleep, Teardown, until } from './support.js';
+  type Check,
+  count,
+  createTopic,
+  duration,
+  type ExampleResult,
+  formatVerdict,
+  localKafka,
+  progressLog,
+  sleep,
+  startLocalClusters,
+  startLocalMirrorMaker,
+  Teardown,
+  until,
+} from '@mirrorkit/example-support';
+import { type KafkaCluster, mirrorMakerTestProperties } from '@mirrorkit/testkit';
+import { logLevel } from 'kafkajs';
 
 /** Options of {@link runActivePassive}. */
 export interface ActivePassiveOptions {
@@ -28,17 +32,10 @@ export interface ActivePassiveOptions {
   afterFailoverMs?: number;
 }
 
-/** One thing the example verified. */
-export interface Check {
-  readonly name: string;
-  readonly ok: boolean;
-}
+export type { Check };
 
 /** What a run observed; every figure is counted from what really is on the brokers. */
-export interface ActivePassiveResult {
-  /** True when every check passed. */
-  readonly passed: boolean;
-  readonly checks: readonly Check[];
+export interface ActivePassiveResult extends ExampleResult {
   /** Order ids whose send was acknowledged: by us-east before it died, by us-west after failover. */
   readonly acknowledged: { readonly total: number; readonly bySource: number; readonly byTarget: number };
   /** Ids MirrorMaker 2 had copied into `us-east.orders` on us-west when us-east died. */
@@ -63,7 +60,6 @@ export interface ActivePassiveResult {
   readonly consumerRtoMs: number | null;
   /** SIGKILL of us-east → first send acknowledged by us-west. */
   readonly producerRtoMs: number | null;
-  readonly elapsedMs: number;
 }
 
 const SOURCE = 'us-east';
@@ -71,6 +67,7 @@ const TARGET = 'us-west';
 const TOPIC = 'orders';
 const GROUP = 'fulfilment';
 const PARTITIONS = 3;
+const CLIENT_ID = 'example-active-passive';
 
 /**
  * Active-passive disaster recovery on two fresh local clusters: MirrorMaker 2 replicates `orders`
@@ -83,56 +80,33 @@ const PARTITIONS = 3;
  */
 export async function runActivePassive(options: ActivePassiveOptions = {}): Promise<ActivePassiveResult> {
   const startedAt = Date.now();
-  const log = (line: string): void =>
-    options.log?.(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  const log = progressLog(options.log, startedAt);
   const { signal } = options;
   const teardown = new Teardown(log, signal);
   try {
     log(`starting Kafka clusters ${SOURCE} and ${TARGET} …`);
-    const clusters = await teardown.started(
-      'the clusters',
-      startClusters([SOURCE, TARGET]),
-      async (started) => {
-        await Promise.all(started.map((cluster) => cluster.stop()));
-      },
-    );
-    checkAborted(signal);
+    const clusters = await startLocalClusters(teardown, [SOURCE, TARGET], signal);
     const [east, west] = clusters as [KafkaCluster, KafkaCluster];
-    const kafkaOf = (cluster: KafkaCluster): Kafka =>
-      new Kafka({
-        clientId: 'example-active-passive',
-        brokers: [...cluster.brokers],
-        logLevel: logLevel.NOTHING,
-      });
-    const eastKafka = kafkaOf(east);
-    const westKafka = kafkaOf(west);
+    const eastKafka = localKafka(east, CLIENT_ID);
+    const westKafka = localKafka(west, CLIENT_ID);
     // `orders` exists on us-west too: it is where the producer writes once it has failed over.
-    for (const kafka of [eastKafka, westKafka]) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await createTopicsAndWait(admin, { topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-      await admin.disconnect();
-    }
+    for (const kafka of [eastKafka, westKafka]) await createTopic(kafka, TOPIC, PARTITIONS);
 
     log(`starting MirrorMaker 2: ${SOURCE}->${TARGET}, topic ${TOPIC} …`);
-    await teardown.started(
-      'MirrorMaker 2',
-      startMirrorMaker({
+    // Released with kill(): after the crash MM2 has nothing left to flush, and a graceful stop
+    // would only wait on us-east.
+    await startLocalMirrorMaker(
+      teardown,
+      {
         properties: mirrorMakerTestProperties({
           clusters: { [SOURCE]: east.bootstrapServers, [TARGET]: west.bootstrapServers },
           flows: [`${SOURCE}->${TARGET}`],
           // An offset sync at least every 10 records keeps checkpoints close to the group's position.
           extra: { [`${SOURCE}->${TARGET}.topics`]: TOPIC, 'offset.lag.max': '10' },
         }),
-      }),
-      // After the crash MM2 has nothing left to flush; a graceful stop would only wait on us-east.
-      // stop() after kill() returns at once and removes MM2's scratch folder.
-      async (mm2) => {
-        await mm2.kill();
-        await mm2.stop();
       },
+      signal,
     );
-    checkAborted(signal);
 
     const policy = new DefaultReplicationPolicy();
     const remoteTopic = policy.formatRemoteTopic(SOURCE, TOPIC); // us-east.orders
@@ -338,8 +312,6 @@ export function formatActivePassive(result: ActivePassiveResult): string {
     row('consumer RTO', duration(result.consumerRtoMs), 'SIGKILL → first order processed on us-west'),
     row('producer RTO', duration(result.producerRtoMs), 'SIGKILL → first send acknowledged by us-west'),
     '',
-    ...result.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}`),
-    '',
-    `Result: ${result.passed ? 'PASS' : 'FAIL'} (${duration(result.elapsedMs)})`,
+    formatVerdict(result),
   ].join('\n');
 }

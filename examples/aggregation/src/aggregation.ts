@@ -1,13 +1,21 @@
 import { MirrorKit } from '@mirrorkit/client';
-import { createTopicsAndWait, DefaultReplicationPolicy, regionKey, tryParseRegionKey } from '@mirrorkit/core';
+import { DefaultReplicationPolicy, regionKey, tryParseRegionKey } from '@mirrorkit/core';
 import {
-  type KafkaCluster,
-  mirrorMakerTestProperties,
-  startClusters,
-  startMirrorMaker,
-} from '@mirrorkit/testkit';
-import { Kafka, logLevel } from 'kafkajs';
-import { checkAborted, count, duration, Teardown, until } from './support.js';
+  type Check,
+  count,
+  createTopic,
+  type ExampleResult,
+  formatVerdict,
+  inRounds,
+  localKafka,
+  progressLog,
+  startLocalClusters,
+  startLocalMirrorMaker,
+  Teardown,
+  until,
+} from '@mirrorkit/example-support';
+import { type KafkaCluster, mirrorMakerTestProperties } from '@mirrorkit/testkit';
+import { logLevel } from 'kafkajs';
 
 /** Options of {@link runAggregation}. */
 export interface AggregationOptions {
@@ -21,11 +29,7 @@ export interface AggregationOptions {
   sensorsPerEdge?: number;
 }
 
-/** One thing the example verified. */
-export interface Check {
-  readonly name: string;
-  readonly ok: boolean;
-}
+export type { Check };
 
 /** The central aggregate of one edge, next to what that edge produced. */
 export interface EdgeFigures {
@@ -50,13 +54,10 @@ export interface EdgeFigures {
 }
 
 /** What a run observed. */
-export interface AggregationResult {
-  readonly passed: boolean;
-  readonly checks: readonly Check[];
+export interface AggregationResult extends ExampleResult {
   readonly edges: readonly EdgeFigures[];
   /** Records on central whose topic the policy could not trace to an edge. Must be 0. */
   readonly unknownOrigin: number;
-  readonly elapsedMs: number;
 }
 
 const EDGES = ['edge-1', 'edge-2', 'edge-3'] as const;
@@ -64,6 +65,7 @@ const CENTRAL = 'central';
 const TOPIC = 'sensor-data';
 const GROUP = 'dashboard';
 const PARTITIONS = 2;
+const CLIENT_ID = 'example-aggregation';
 
 interface Reading {
   readonly sensor: string;
@@ -89,35 +91,22 @@ interface Aggregate {
  */
 export async function runAggregation(options: AggregationOptions = {}): Promise<AggregationResult> {
   const startedAt = Date.now();
-  const log = (line: string): void =>
-    options.log?.(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  const log = progressLog(options.log, startedAt);
   const { signal } = options;
   const readingsPerEdge = options.readingsPerEdge ?? 300;
   const sensorsPerEdge = options.sensorsPerEdge ?? 4;
   const teardown = new Teardown(log, signal);
   try {
     log(`starting Kafka clusters ${EDGES.join(', ')} and ${CENTRAL} …`);
-    const clusters = await teardown.started(
-      'the clusters',
-      startClusters([...EDGES, CENTRAL]),
-      async (started) => {
-        await Promise.all(started.map((cluster) => cluster.stop()));
-      },
-    );
-    checkAborted(signal);
+    const clusters = await startLocalClusters(teardown, [...EDGES, CENTRAL], signal);
     const byAlias = new Map(clusters.map((cluster) => [cluster.alias, cluster]));
     const clusterOf = (alias: string): KafkaCluster => byAlias.get(alias) as KafkaCluster;
-    for (const edge of EDGES) {
-      const admin = kafkaOf(clusterOf(edge)).admin();
-      await admin.connect();
-      await createTopicsAndWait(admin, { topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-      await admin.disconnect();
-    }
+    for (const edge of EDGES) await createTopic(localKafka(clusterOf(edge), CLIENT_ID), TOPIC, PARTITIONS);
 
     log(`starting MirrorMaker 2: ${EDGES.map((edge) => `${edge}->${CENTRAL}`).join(', ')}, topic ${TOPIC} …`);
-    await teardown.started(
-      'MirrorMaker 2',
-      startMirrorMaker({
+    await startLocalMirrorMaker(
+      teardown,
+      {
         properties: mirrorMakerTestProperties({
           clusters: Object.fromEntries(clusters.map((cluster) => [cluster.alias, cluster.bootstrapServers])),
           flows: EDGES.map((edge) => `${edge}->${CENTRAL}`),
@@ -130,15 +119,9 @@ export async function runAggregation(options: AggregationOptions = {}): Promise<
         // Only the herders that write into central (MM2's --clusters central): without it MM2 also
         // runs a heartbeat herder for every other pair of the four clusters, nine more on 2 cores.
         targetClusters: [CENTRAL],
-      }),
-      // Nothing MM2 holds matters once the run is over: kill() is quicker than a graceful stop,
-      // and stop() afterwards only removes its scratch folder.
-      async (mm2) => {
-        await mm2.kill();
-        await mm2.stop();
       },
+      signal,
     );
-    checkAborted(signal);
 
     const policy = new DefaultReplicationPolicy();
     const mk = new MirrorKit({
@@ -191,22 +174,17 @@ export async function runAggregation(options: AggregationOptions = {}): Promise<
     const produced = new Map<string, Map<string, Reading>>(EDGES.map((edge) => [edge, new Map()]));
     const producers = await Promise.all(
       EDGES.map(async (edge) => {
-        const producer = kafkaOf(clusterOf(edge)).producer({ idempotent: true });
+        const producer = localKafka(clusterOf(edge), CLIENT_ID).producer({ idempotent: true });
         await producer.connect();
         teardown.add(`the ${edge} producer`, () => producer.disconnect());
         return producer;
       }),
     );
     log(`each edge produces ${count(readingsPerEdge)} readings from ${sensorsPerEdge} sensors to ${TOPIC}`);
-    const rounds = 10;
-    const perRound = Math.ceil(readingsPerEdge / rounds);
-    for (let round = 0; round < rounds; round++) {
-      checkAborted(signal);
+    await inRounds(readingsPerEdge, 10, signal, async (indices) => {
       await Promise.all(
         EDGES.map(async (edge, e) => {
-          const first = round * perRound;
-          const messages = Array.from({ length: Math.min(perRound, readingsPerEdge - first) }, (_, k) => {
-            const i = first + k;
+          const messages = indices.map((i) => {
             const reading: Reading = {
               sensor: `${edge}/sensor-${i % sensorsPerEdge}`,
               // Deterministic, spread over 10 °C, each edge 4 °C warmer than the previous one.
@@ -220,7 +198,7 @@ export async function runAggregation(options: AggregationOptions = {}): Promise<
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    });
 
     const total = EDGES.length * readingsPerEdge;
     log(`waiting for central to aggregate all ${count(total)} readings …`);
@@ -277,14 +255,6 @@ export async function runAggregation(options: AggregationOptions = {}): Promise<
   }
 }
 
-function kafkaOf(cluster: KafkaCluster): Kafka {
-  return new Kafka({
-    clientId: 'example-aggregation',
-    brokers: [...cluster.brokers],
-    logLevel: logLevel.NOTHING,
-  });
-}
-
 function stats(readings: readonly Reading[]): { count: number; minC: number; meanC: number; maxC: number } {
   const values = readings.map((r) => r.celsius);
   return {
@@ -330,8 +300,6 @@ export function formatAggregation(result: AggregationResult): string {
     line(header),
     ...rows.map(line),
     '',
-    ...result.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}`),
-    '',
-    `Result: ${result.passed ? 'PASS' : 'FAIL'} (${duration(result.elapsedMs)})`,
+    formatVerdict(result),
   ].join('\n');
 }

@@ -1,30 +1,11 @@
 #!/usr/bin/env node
 // The aggregation example as a program: exit 0 when every check passed, 1 when one failed,
 // 2 when it could not run, 130 when interrupted (after stopping everything it started).
+import { runExampleProgram } from '@mirrorkit/example-support';
 import { formatAggregation, runAggregation } from './aggregation.js';
 
-const controller = new AbortController();
-let interrupted = false;
-const onSignal = (signal: NodeJS.Signals): void => {
-  if (interrupted) return;
-  interrupted = true;
-  process.stdout.write(`\n${signal}: stopping the clients, MirrorMaker 2 and all four clusters …\n`);
-  controller.abort();
-  // Should a stop hang, exiting still SIGKILLs every broker JVM (the testkit's exit hook).
-  setTimeout(() => process.exit(130), 30_000).unref();
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-
-try {
-  const result = await runAggregation({
-    log: (line) => process.stdout.write(`${line}\n`),
-    signal: controller.signal,
-  });
-  process.stdout.write(`\n${formatAggregation(result)}\n`);
-  process.exit(interrupted ? 130 : result.passed ? 0 : 1);
-} catch (error) {
-  if (!interrupted)
-    process.stderr.write(`example failed to run: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(interrupted ? 130 : 2);
-}
+await runExampleProgram({
+  run: runAggregation,
+  format: formatAggregation,
+  stops: 'the clients, MirrorMaker 2 and all four clusters',
+});

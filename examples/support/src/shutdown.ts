@@ -1,14 +1,23 @@
 /**
- * What every example needs around its story: a teardown list that also runs on abort (Ctrl-C),
- * and waits that give up when the run is aborted.
+ * Shutdown handling every example needs around its story: a teardown list that also runs on abort
+ * (Ctrl-C), and the error the waits throw once the run was aborted.
  */
 
-/** Thrown by the waits below once the run was aborted; main.ts turns it into exit code 130. */
+/**
+ * Thrown by the waits (`sleep`, `until`, `checkAborted`) once the run was aborted;
+ * `runExampleProgram` turns it into exit code 130.
+ */
 export class ExampleAborted extends Error {
   constructor() {
     super('aborted');
     this.name = 'ExampleAborted';
   }
+}
+
+/** One release step of a {@link Teardown}. */
+interface TeardownStep {
+  readonly what: string;
+  readonly release: () => Promise<void>;
 }
 
 /**
@@ -17,10 +26,14 @@ export class ExampleAborted extends Error {
  * finishes starting after Ctrl-C does not outlive the program.
  */
 export class Teardown {
-  readonly #steps: { what: string; release: () => Promise<void> }[] = [];
+  readonly #steps: TeardownStep[] = [];
   readonly #log: (line: string) => void;
   #closing: Promise<void> | null = null;
 
+  /**
+   * @param log - where a failed release step is reported (teardown goes on regardless).
+   * @param signal - aborting it starts the teardown at once.
+   */
   constructor(log: (line: string) => void, signal?: AbortSignal) {
     this.#log = log;
     signal?.addEventListener('abort', () => void this.close(), { once: true });
@@ -38,6 +51,8 @@ export class Teardown {
    * Registers the release of something still starting, before its start is awaited: a Ctrl-C
    * during the start then waits for it and releases it, in order, instead of leaving a JVM behind
    * or stopping the brokers under a MirrorMaker 2 that is still starting up.
+   *
+   * @returns `starting`, to be awaited by the caller.
    */
   started<T>(what: string, starting: Promise<T>, release: (resource: T) => Promise<void>): Promise<T> {
     this.add(what, async () => {
@@ -58,7 +73,7 @@ export class Teardown {
     return this.#closing;
   }
 
-  async #run(step: { what: string; release: () => Promise<void> }): Promise<void> {
+  async #run(step: TeardownStep): Promise<void> {
     // The testkit unrefs its JVM children, so awaiting a JVM's exit does not keep Node alive; with
     // the Kafka clients already closed nothing else would, and Node would quit mid-teardown.
     const keepAlive = setInterval(() => undefined, 1000);
@@ -71,48 +86,4 @@ export class Teardown {
       clearInterval(keepAlive);
     }
   }
-}
-
-/** Sleeps `ms`, or rejects with {@link ExampleAborted} as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new ExampleAborted());
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new ExampleAborted());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Polls `check` every 100 ms until it is true (→ true) or `timeoutMs` passes (→ false). */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(100, signal);
-  }
-  return check();
-}
-
-/** Throws {@link ExampleAborted} if the run was aborted meanwhile. */
-export function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new ExampleAborted();
-}
-
-/** `1234` → `1,234`. */
-export const count = (n: number): string => n.toLocaleString('en-US');
-
-/** Milliseconds as `850 ms` or `2.4 s`; `n/a` when not measured. */
-export function duration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return 'n/a';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

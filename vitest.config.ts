@@ -5,12 +5,15 @@ import { defineConfig } from 'vitest/config';
 // stale dist/ and needs no build first.
 const packages = ['core', 'testkit', 'client', 'active-active', 'replicator', 'cli'];
 const resolve = {
-  alias: Object.fromEntries(
-    packages.map((name) => [
-      `@mirrorkit/${name}`,
-      fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-    ]),
-  ),
+  alias: {
+    ...Object.fromEntries(
+      packages.map((name) => [
+        `@mirrorkit/${name}`,
+        fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+      ]),
+    ),
+    '@mirrorkit/example-support': fileURLToPath(new URL('./examples/support/src/index.ts', import.meta.url)),
+  },
 };
 
 export default defineConfig({

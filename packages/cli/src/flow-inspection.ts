@@ -52,20 +52,24 @@ export async function remoteTopicLags(
   );
   const latest = latestSyncs(syncs ?? []);
   const sourceTopics = await access.withAdmin(from, 'listing topics', (admin) => admin.listTopics());
+  const pairs = remote
+    .map((topic) => ({ topic, sourceTopic: policy.upstreamTopic(topic) ?? topic }))
+    .filter((p) => sourceTopics.includes(p.sourceTopic));
+  // One admin connection per cluster for every topic: a flow can have hundreds of remote topics.
+  const [sourceEnds, targetEnds] = await Promise.all([
+    access.withAdmin(from, 'reading end offsets', async (admin) =>
+      Promise.all(pairs.map((p) => admin.fetchTopicOffsets(p.sourceTopic))),
+    ),
+    access.withAdmin(to, 'reading end offsets', async (admin) =>
+      Promise.all(pairs.map((p) => admin.fetchTopicOffsets(p.topic))),
+    ),
+  ]);
   const lags: RemoteTopicLag[] = [];
-  for (const topic of remote) {
-    const sourceTopic = policy.upstreamTopic(topic) ?? topic;
-    if (!sourceTopics.includes(sourceTopic)) continue;
-    const [sourceEnds, targetEnds] = await Promise.all([
-      access.withAdmin(from, `reading offsets of ${sourceTopic}`, (admin) =>
-        admin.fetchTopicOffsets(sourceTopic),
-      ),
-      access.withAdmin(to, `reading offsets of ${topic}`, (admin) => admin.fetchTopicOffsets(topic)),
-    ]);
-    const targetEnd = new Map(targetEnds.map((p) => [p.partition, BigInt(p.high)]));
+  pairs.forEach(({ topic, sourceTopic }, i) => {
+    const targetEnd = new Map((targetEnds[i] ?? []).map((p) => [p.partition, BigInt(p.high)]));
     let lag = 0n;
     let basis: ReplicationLag['basis'] = 'sync';
-    for (const p of sourceEnds) {
+    for (const p of sourceEnds[i] ?? []) {
       const measured = replicationLag(
         BigInt(p.high),
         targetEnd.get(p.partition) ?? 0n,
@@ -74,7 +78,7 @@ export async function remoteTopicLags(
       lag += measured.records;
       if (measured.basis === 'estimate') basis = 'estimate';
     }
-    lags.push({ topic, sourceTopic, partitions: sourceEnds.length, lag, basis });
-  }
+    lags.push({ topic, sourceTopic, partitions: sourceEnds[i]?.length ?? 0, lag, basis });
+  });
   return lags;
 }

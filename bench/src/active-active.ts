@@ -53,70 +53,205 @@ class MapDedup {
   }
 }
 
-function rate(label: string, count: number, work: () => void): [string, number] {
+/** Runs `work` (which does `count` operations) and returns operations per CPU-second and per wall-second. */
+function measure(count: number, work: () => void): { cpu: number; wall: number } {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   work();
-  return [label, (count / (performance.now() - started)) * 1000];
+  const cpu = process.cpuUsage(cpuBefore);
+  const wallMs = performance.now() - started;
+  return { cpu: count / ((cpu.user + cpu.system) / 1e6), wall: (count / wallMs) * 1000 };
 }
 
-function dedupFigures(): string[][] {
-  // Memory: keys are built on the fly, so a structure pays only for what it retains.
-  const dedupMem = bytesPerKey(() => {
-    const d = new Deduplicator({ maxKeys: KEYS });
-    for (let i = 0; i < KEYS; i++) d.check(key(i));
-    return d;
-  });
-  const mapMem = bytesPerKey(() => {
-    const m = new MapDedup(KEYS);
-    for (let i = 0; i < KEYS; i++) m.check(key(i));
-    return m;
-  });
-  void dedupMem.keep;
-  void mapMem.keep;
-  dedupMem.keep = null;
-  mapMem.keep = null;
-  gc();
+async function measureAsync(
+  count: number,
+  work: () => Promise<void>,
+): Promise<{ cpu: number; wall: number }> {
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  await work();
+  const cpu = process.cpuUsage(cpuBefore);
+  const wallMs = performance.now() - started;
+  return { cpu: count / ((cpu.user + cpu.system) / 1e6), wall: (count / wallMs) * 1000 };
+}
 
-  // Speed: the same pre-built keys for both; full tables, then half repeats and half new keys
-  // (each new key evicts the oldest).
-  const fresh = Array.from({ length: KEYS * 2 }, (_, i) => key(i));
-  const mixed = Array.from({ length: KEYS }, (_, i) =>
-    i % 2 === 0 ? (fresh[KEYS - 1 - (i % KEYS)] as string) : (fresh[KEYS + i] as string),
-  );
-  const d = new Deduplicator({ maxKeys: KEYS });
-  const m = new MapDedup(KEYS);
-  // Warm both up (JIT) on a throwaway instance first.
-  const warmD = new Deduplicator({ maxKeys: 100_000 });
-  const warmM = new MapDedup(100_000);
-  for (let i = 0; i < 300_000; i++) {
-    warmD.check(fresh[i] as string);
-    warmM.check(fresh[i] as string);
+function rate(count: number, work: () => void): number {
+  const started = performance.now();
+  work();
+  return (count / (performance.now() - started)) * 1000;
+}
+
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+
+function range(xs: readonly number[]): string {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return `${fmt((sorted[0] as number) / 1e6, 2)}–${fmt((sorted.at(-1) as number) / 1e6, 2)} M`;
+}
+
+/**
+ * Steady state at 1M keys: the table is full, and of the checks half are keys never seen (each
+ * evicts the oldest) and half repeat a random key among the newest 500k (still remembered).
+ */
+function steadyWorkload<K>(keys: readonly K[], count: number, seed: number): K[] {
+  let state = seed;
+  const random = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const work: K[] = [];
+  let next = KEYS;
+  for (let i = 0; i < count; i++) {
+    if (i % 2 === 0) work.push(keys[next++] as K);
+    else work.push(keys[next - 1 - Math.floor(random() * (KEYS / 2))] as K);
+  }
+  return work;
+}
+
+function dedupFigures(): { checks: string[][]; memory: string[][] } {
+  // Memory: keys are built on the fly, so a structure pays only for what it retains.
+  const retained = (make: () => { check(k: string): unknown }) => {
+    const measured = bytesPerKey(() => {
+      const d = make();
+      for (let i = 0; i < KEYS; i++) d.check(key(i));
+      return d;
+    });
+    measured.keep = null;
+    gc();
+    return measured.bytes;
+  };
+  const bytesNoWindow = retained(() => new Deduplicator({ maxKeys: KEYS }));
+  const bytesWindow = retained(() => new Deduplicator({ maxKeys: KEYS, windowMs: 24 * 3600_000 }));
+  const bytesMap = retained(() => new MapDedup(KEYS));
+
+  // Speed, at 1M keys, over three kinds of key:
+  // - sequential ids (`us-east:order-<n>`), built in order (the strings lie in memory in order);
+  // - random UUIDs (`us-east:<uuid>`), 2M strings, repeats read from random places in the heap;
+  // - record keys as kafkajs hands them over (Buffers of random-UUID keys), through dedup() with
+  //   a no-op handler (what a consumer pays per record) and through check(bytes).
+  // Flat strings, as Buffer#toString makes them (a template literal makes a rope).
+  const flat = (text: string): string => Buffer.from(text).toString();
+  const sequential = Array.from({ length: KEYS * 2 }, (_, i) => flat(`us-east:order-${i}`));
+  const uuids = Array.from({ length: KEYS * 2 }, (_, i) => flat(key(i)));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const results = new Map<string, number[]>();
+  const record = (name: string, value: number) => results.set(name, [...(results.get(name) ?? []), value]);
+  // Warm the JIT on a throwaway instance first.
+  const warm = new Deduplicator({ maxKeys: 100_000 });
+  for (let i = 0; i < 300_000; i++) warm.check(sequential[i] as string);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, keys] of [
+      ['sequential ids', sequential],
+      ['random UUIDs', uuids],
+    ] as const) {
+      const d = new Deduplicator({ maxKeys: KEYS });
+      const fill = measure(KEYS, () => {
+        for (let i = 0; i < KEYS; i++) d.check(keys[i] as string);
+      });
+      const work = steadyWorkload(keys, KEYS, round + 1);
+      const steady = measure(work.length, () => {
+        for (const k of work) d.check(k);
+      });
+      record(`${name} fill`, fill.cpu);
+      record(`${name} steady`, steady.cpu);
+      record(`${name} steady wall`, steady.wall);
+    }
+  }
+  const checks: string[][] = [
+    ['Deduplicator.check(string) at 1M keys', 'fill to 1M', 'full, half new', 'range', 'wall-clock'],
+  ];
+  for (const name of ['sequential ids', 'random UUIDs']) {
+    const steady = results.get(`${name} steady`) ?? [];
+    checks.push([
+      name,
+      fmt(median(results.get(`${name} fill`) ?? [])),
+      fmt(median(steady)),
+      range(steady),
+      fmt(median(results.get(`${name} steady wall`) ?? [])),
+    ]);
+  }
+  // The Map, once (evicting its oldest entry degrades badly: V8 skips deleted entries on every
+  // keys().next(), so its steady state gets a shorter run).
+  const map = new MapDedup(KEYS);
+  const mapFill = measure(KEYS, () => {
+    for (let i = 0; i < KEYS; i++) map.check(uuids[i] as string);
+  });
+  const mapWork = steadyWorkload(uuids, 20_000, 1);
+  const mapSteady = measure(mapWork.length, () => {
+    for (const k of mapWork) map.check(k);
+  });
+  checks.push([
+    'Map<string, number> + FIFO, random UUIDs',
+    fmt(mapFill.cpu),
+    fmt(mapSteady.cpu),
+    '-',
+    fmt(mapSteady.wall),
+  ]);
+  const memoryRows = [
+    ['structure', 'bytes per key at 1M keys'],
+    ['Deduplicator', fmt(bytesNoWindow, 1)],
+    ['Deduplicator with windowMs', fmt(bytesWindow, 1)],
+    ['Map<string, number> + FIFO eviction', fmt(bytesMap, 1)],
+  ];
+  return { checks, memory: memoryRows };
+}
+
+async function bufferFigures(): Promise<string[][]> {
+  // Record keys as Buffers: 400k payloads, steady state at 1M keys (filled with the same kind of
+  // keys as text, as a restored store would).
+  const count = 400_000;
+  const texts = Array.from({ length: KEYS + count }, (_, i) => key(i));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const results = new Map<string, number[]>();
+  const record = (name: string, value: number) => results.set(name, [...(results.get(name) ?? []), value]);
+  const noop = async (): Promise<void> => undefined;
+  for (let round = 0; round < rounds; round++) {
+    const work = steadyWorkload(texts, count, round + 1).map((k) => Buffer.from(k));
+    const payloads = work.map((k, i) => ({
+      topic: 'orders',
+      partition: 0,
+      message: { key: k, value: null, offset: String(i), timestamp: '0', attributes: 0, headers: {} },
+    }));
+    const filled = () => {
+      const d = new Deduplicator({ maxKeys: KEYS });
+      for (let i = 0; i < KEYS; i++) d.add(texts[i] as string);
+      return d;
+    };
+    const viaCheck = filled();
+    record(
+      'check(bytes)',
+      measure(count, () => {
+        for (const k of work) viaCheck.check(k);
+      }).cpu,
+    );
+    const viaText = filled();
+    record(
+      'check(bytes.toString())',
+      measure(count, () => {
+        for (const k of work) viaText.check(k.toString());
+      }).cpu,
+    );
+    const handler = dedup(noop, { deduplicator: filled() });
+    record(
+      'dedup()',
+      (
+        await measureAsync(count, async () => {
+          for (const p of payloads) await handler(p as unknown as EachMessagePayload);
+        })
+      ).cpu,
+    );
   }
   const rows: string[][] = [
-    ['structure', 'fill to 1M (checks/s)', 'at 1M, half repeats (checks/s)', 'bytes per key'],
+    ['record keys (Buffers of random-UUID keys), 1M keys, half new', 'per CPU-s', 'range'],
   ];
-  const [, dFill] = rate('fill', KEYS, () => {
-    for (let i = 0; i < KEYS; i++) d.check(fresh[i] as string);
-  });
-  const [, dMixed] = rate('mixed', KEYS, () => {
-    for (const k of mixed) d.check(k);
-  });
-  const [, mFill] = rate('fill', KEYS, () => {
-    for (let i = 0; i < KEYS; i++) m.check(fresh[i] as string);
-  });
-  // A Map evicting its oldest entry degrades badly (V8 skips deleted entries on every
-  // keys().next()), so it gets a shorter run.
-  const [, mMixed] = rate('mixed', 20_000, () => {
-    for (let i = 0; i < 20_000; i++) m.check(mixed[i] as string);
-  });
-  rows.push(['Deduplicator', fmt(dFill), fmt(dMixed), fmt(dedupMem.bytes, 1)]);
-  rows.push(['Map<string, number> + FIFO eviction', fmt(mFill), fmt(mMixed), fmt(mapMem.bytes, 1)]);
-  // What a consumer does per record: decode the key from its Buffer, then check it.
-  const buffers = fresh.slice(KEYS, KEYS + 200_000).map((k) => Buffer.from(k));
-  const [, fromBuffers] = rate('buffers', buffers.length, () => {
-    for (const b of buffers) d.check(b.toString());
-  });
-  rows.push(['Deduplicator, key decoded from a Buffer', '-', fmt(fromBuffers), '-']);
+  for (const [name, label] of [
+    ['check(bytes)', 'Deduplicator.check(message.key)'],
+    ['check(bytes.toString())', 'Deduplicator.check(message.key.toString())'],
+    ['dedup()', 'dedup() handler, no-op handler, awaited one by one'],
+  ] as const) {
+    const xs = results.get(name) ?? [];
+    rows.push([label, fmt(median(xs)), range(xs)]);
+  }
   return rows;
 }
 
@@ -128,20 +263,20 @@ function lwwFigures(): string[][] {
     deleted: i % 50 === 0,
     value: i,
   }));
-  const [, merges] = rate('merge', entries.length * 10, () => {
+  const merges = rate(entries.length * 10, () => {
     for (let round = 0; round < 10; round++) {
       let acc: LwwEntry<number> | undefined;
       for (const e of entries) acc = mergeEntries(acc, e);
     }
   });
-  const [, applies] = rate('apply', entries.length * 10, () => {
+  const applies = rate(entries.length * 10, () => {
     for (let round = 0; round < 10; round++) {
       const map = new LwwMap<number>();
       for (let i = 0; i < entries.length; i++) map.apply(`acct-${i % 1000}`, entries[i] as LwwEntry<number>);
     }
   });
   const clock = clocks[0] as HybridLogicalClock;
-  const [, stamps] = rate('stamp', 1_000_000, () => {
+  const stamps = rate(1_000_000, () => {
     for (let i = 0; i < 1_000_000; i++) clock.now();
   });
   return [
@@ -152,7 +287,14 @@ function lwwFigures(): string[][] {
   ];
 }
 
-async function wrapperFigures(records: number): Promise<string[][]> {
+/** A Deduplicator at its steady state: 1M keys remembered, so every new key evicts the oldest. */
+function filledDeduplicator(): Deduplicator {
+  const d = new Deduplicator({ maxKeys: KEYS });
+  for (let i = 0; i < KEYS; i++) d.add(`us-west:filler-${i}`);
+  return d;
+}
+
+async function wrapperFigures(records: number, rounds: number): Promise<string[][]> {
   const cluster = await startCluster({ alias: 'bench' });
   try {
     const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING });
@@ -188,13 +330,14 @@ async function wrapperFigures(records: number): Promise<string[][]> {
         finish = resolveDone;
       });
       let seen = 0;
+      // Built before the clock starts (a variant may fill its Deduplicator first). No gc() here: a
+      // full collection shrinks the young generation, which then taxes whatever allocates most.
+      const eachMessage = handlerFor(() => {
+        if (++seen === records) finish();
+      });
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
-      await consumer.run({
-        eachMessage: handlerFor(() => {
-          if (++seen === records) finish();
-        }),
-      });
+      await consumer.run({ eachMessage });
       await finished;
       const ms = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
@@ -218,7 +361,7 @@ async function wrapperFigures(records: number): Promise<string[][]> {
         },
       ],
       [
-        'dedup()',
+        'dedup(), 1M keys remembered',
         (done) => {
           const state = new Map<string, number>();
           return dedup<EachMessagePayload>(
@@ -227,12 +370,12 @@ async function wrapperFigures(records: number): Promise<string[][]> {
               state.set(body.account, body.amount);
               done();
             },
-            { deduplicator: new Deduplicator({ maxKeys: KEYS }) },
+            { deduplicator: filledDeduplicator() },
           );
         },
       ],
       [
-        'dedup(lww())',
+        'dedup(lww()), 1M keys remembered',
         (done) => {
           const state = new Map<string, LwwEntry<number>>();
           const apply = lww<EachMessagePayload, number>({
@@ -248,37 +391,57 @@ async function wrapperFigures(records: number): Promise<string[][]> {
               await apply(p);
               done();
             },
+            { deduplicator: filledDeduplicator() },
+          );
+        },
+      ],
+      [
+        'dedup(), new empty Deduplicator',
+        (done) => {
+          const state = new Map<string, number>();
+          return dedup<EachMessagePayload>(
+            async (p) => {
+              const body = parse(p);
+              state.set(body.account, body.amount);
+              done();
+            },
             { deduplicator: new Deduplicator({ maxKeys: KEYS }) },
           );
         },
       ],
     ];
-    // Five rounds, interleaved, median per variant: the broker and the JIT warm up alike. The
-    // Node process's CPU time per record is the steadier figure (throughput also depends on the
-    // broker sharing the machine).
-    const rounds = 5;
+    // Rounds interleaved (plain, then each wrapper), median per variant: the broker and the JIT
+    // warm up alike. The Node process's CPU time per record is the steadier figure (throughput
+    // also depends on the broker sharing the machine); the overhead range is over the rounds, each
+    // wrapper against the plain run of its own round.
     const results = new Map<string, { perSecond: number; cpuUs: number }[]>(
       variants.map(([name]) => [name, []]),
     );
     for (let round = 0; round < rounds; round++)
       for (const [name, make] of variants) results.get(name)?.push(await consumeAll(make));
-    const median = (xs: number[]): number =>
-      [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-    const figures = (name: string) => {
-      const runs = results.get(name) ?? [];
-      return { perSecond: median(runs.map((r) => r.perSecond)), cpuUs: median(runs.map((r) => r.cpuUs)) };
+    const plainRuns = results.get('plain kafkajs eachMessage') ?? [];
+    const plain = {
+      perSecond: median(plainRuns.map((r) => r.perSecond)),
+      cpuUs: median(plainRuns.map((r) => r.cpuUs)),
     };
-    const plain = figures('plain kafkajs eachMessage');
-    const rows = [['handler', 'records/s', 'overhead', 'CPU µs/record', 'CPU overhead']];
+    const rows = [
+      ['handler', 'records/s', 'throughput overhead', 'CPU µs/record', 'CPU overhead', 'per round (µs)'],
+    ];
     for (const [name] of variants) {
-      const f = figures(name);
+      const runs = results.get(name) ?? [];
+      const perSecond = median(runs.map((r) => r.perSecond));
+      const cpuUs = median(runs.map((r) => r.cpuUs));
       const isPlain = name.startsWith('plain');
+      const extra = runs.map((r, i) => r.cpuUs - (plainRuns[i]?.cpuUs ?? Number.NaN)).sort((x, y) => x - y);
       rows.push([
         name,
-        fmt(f.perSecond),
-        isPlain ? '-' : `${fmt(((plain.perSecond - f.perSecond) / plain.perSecond) * 100, 1)} %`,
-        fmt(f.cpuUs, 2),
-        isPlain ? '-' : `${fmt(((f.cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %`,
+        fmt(perSecond),
+        isPlain ? '-' : `${fmt(((plain.perSecond - perSecond) / plain.perSecond) * 100, 1)} %`,
+        fmt(cpuUs, 2),
+        isPlain
+          ? '-'
+          : `+${fmt(cpuUs - plain.cpuUs, 2)} µs (${fmt(((cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %)`,
+        isPlain ? '-' : `${fmt(extra[0] as number, 2)} … ${fmt(extra.at(-1) as number, 2)}`,
       ]);
     }
     return rows;
@@ -288,13 +451,29 @@ async function wrapperFigures(records: number): Promise<string[][]> {
 }
 
 export async function runActiveActive(): Promise<void> {
-  console.log('\n== active-active: dedup at 1M keys ==');
-  console.log(table(dedupFigures()));
-  console.log('\n== active-active: last-write-wins ==');
-  console.log(table(lwwFigures()));
-  const records = Number(process.env.BENCH_RECORDS ?? 200_000);
-  console.log(
-    `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, median of 5) ==`,
-  );
-  console.log(table(await wrapperFigures(records)));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  // BENCH_SECTIONS=dedup,lww,wrappers (default: all) runs only some parts.
+  const sections = new Set((process.env.BENCH_SECTIONS ?? 'dedup,lww,wrappers').split(','));
+  if (sections.has('dedup')) {
+    console.log(
+      `\n== active-active: dedup at 1M keys (checks per CPU-second, median of ${rounds} rounds) ==`,
+    );
+    const { checks, memory } = dedupFigures();
+    console.log(table(checks));
+    console.log('');
+    console.log(table(await bufferFigures()));
+    console.log('');
+    console.log(table(memory));
+  }
+  if (sections.has('lww')) {
+    console.log('\n== active-active: last-write-wins ==');
+    console.log(table(lwwFigures()));
+  }
+  if (sections.has('wrappers')) {
+    const records = Number(process.env.BENCH_RECORDS ?? 200_000);
+    console.log(
+      `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, median of ${rounds} interleaved rounds) ==`,
+    );
+    console.log(table(await wrapperFigures(records, rounds)));
+  }
 }

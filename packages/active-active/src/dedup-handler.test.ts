@@ -1,11 +1,20 @@
+import { EventEmitter } from 'eventemitter3';
+import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { dedup, type MessagePayload } from './dedup-handler.js';
+import {
+  type DedupEvents,
+  type DedupHandler,
+  dedup,
+  InFlightKeys,
+  type MessagePayload,
+} from './dedup-handler.js';
 import { Deduplicator } from './deduplicator.js';
+import { fingerprint } from './key-fingerprint.js';
 import type { SeenKeyStore } from './seen-key-store.js';
 
 let offset = 0;
-function payload(key: string | null, topic = 'orders'): MessagePayload {
+function payload(key: string | Buffer | null, topic = 'orders'): MessagePayload {
   const message = {
     key: key === null ? null : Buffer.from(key),
     value: Buffer.from('v'),
@@ -118,4 +127,220 @@ describe('dedup()', () => {
     await handler(payload('us-east:2'));
     expect(calls).toBe(1);
   });
+
+  it('persists and reports keys as text, and recognises keys restored as text when they arrive as bytes', async () => {
+    const remembered: string[] = [];
+    const reported: string[] = [];
+    const seen = new Deduplicator({ maxKeys: 10 });
+    seen.add('us-east:restored'); // what KafkaSeenKeyStore.open does
+    const handler = dedup(async () => undefined, {
+      deduplicator: seen,
+      store: { remember: async (key) => void remembered.push(key) },
+    });
+    handler.events.on('duplicate', (d) => reported.push(d.key));
+    for (const key of ['us-east:restored', 'us-west:é-1', 'us-west:é-1', 'us-east:a', 'us-east:a'])
+      await handler(payload(key));
+    expect(remembered).toEqual(['us-west:é-1', 'us-east:a']);
+    expect(reported).toEqual(['us-east:restored', 'us-west:é-1', 'us-east:a']);
+    expect(seen.has('us-west:é-1') && seen.has('us-east:a')).toBe(true);
+  });
+
+  it('runs different keys concurrently and copies of one key one at a time, also keys sharing an in-flight tag', async () => {
+    // Two keys whose fingerprints agree in the low 30 bits (the in-flight map's tag).
+    const byTag = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    const fp = { hi: 0, lo: 0 };
+    for (let i = 0; !pair; i++) {
+      const key = `us-east:k${i}`;
+      const tag = fingerprint(key, fp).lo & 0x3fffffff;
+      const other = byTag.get(tag);
+      if (other !== undefined) pair = [other, key];
+      else byTag.set(tag, key);
+    }
+    const keys = [...pair, 'us-west:c', 'us-west:d'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 4 })), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        async (records) => {
+          const running = new Map<string, number>();
+          let overlapping = 0;
+          let maxOverlapping = 0;
+          const handled: string[] = [];
+          const handler = dedup(
+            async (p) => {
+              const key = p.message.key?.toString() ?? '';
+              running.set(key, (running.get(key) ?? 0) + 1);
+              expect(running.get(key)).toBe(1);
+              maxOverlapping = Math.max(maxOverlapping, ++overlapping);
+              await new Promise((r) => setTimeout(r, Number(p.message.value?.toString())));
+              handled.push(key);
+              running.set(key, 0);
+              overlapping--;
+            },
+            { deduplicator: new Deduplicator({ maxKeys: 10 }) },
+          );
+          await Promise.all(
+            records.map(([k, ms]) => {
+              const p = payload(keys[k] as string);
+              (p.message as { value: Buffer }).value = Buffer.from(String(ms));
+              return handler(p);
+            }),
+          );
+          const distinct = new Set(records.map(([k]) => keys[k]));
+          expect(handled.sort()).toEqual([...distinct].sort());
+          // Copies waited for their key; different keys did not wait for each other.
+          expect(maxOverlapping).toBe(distinct.size);
+          expect(handler.stats()).toMatchObject({
+            processed: distinct.size,
+            duplicates: records.length - distinct.size,
+          });
+          // Nothing is left in flight: every key is a plain duplicate now.
+          for (const key of keys) await handler(payload(key));
+          expect(handled).toHaveLength(distinct.size + keys.filter((k) => !distinct.has(k)).length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps track of keys in flight, however many share a tag and in whatever order they leave', () => {
+    // Fingerprints with equal low words share the map tag and chain.
+    const fps = [
+      [1, 7],
+      [2, 7],
+      [3, 7],
+      [4, 7],
+      [5, 0x40000007],
+      [1, 8],
+    ] as const;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: fps.length - 1 }), { maxLength: 60 }), (ops) => {
+        const keys = new InFlightKeys();
+        const live = new Map<number, ReturnType<InFlightKeys['enter']>>();
+        for (const i of ops) {
+          const [hi, lo] = fps[i] as readonly [number, number];
+          const entry = live.get(i);
+          if (entry) {
+            expect(keys.find(hi, lo)).toBe(entry);
+            keys.leave(entry);
+            live.delete(i);
+          } else {
+            expect(keys.find(hi, lo)).toBeUndefined();
+            live.set(i, keys.enter(hi, lo));
+          }
+          for (const [j, [h, l]] of fps.entries()) expect(keys.find(h, l)).toBe(live.get(j));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('behaves exactly like the string-keyed reference for any keys, bytes, failures and store', async () => {
+    const keys = fc.oneof(
+      fc.constantFrom('us-east:1', 'us-west:1', 'us-east:1 ', 'eu:ü-3', 'eu:ü-3 ', ':x', 'x:', 'x', ':', ''),
+      fc.constantFrom('us-east:\ufffd', 'us-east:\u{1f600}').map((k) => Buffer.from(k)),
+      // Not UTF-8: the same key as its decoding (U+FFFD), as before.
+      fc
+        .constantFrom([0x75, 0x3a, 0xff], [0x75, 0x3a, 0xfe], [0xff, 0x3a, 0x31], [0x3a, 0xff])
+        .map((b) => Buffer.from(b)),
+      fc.constant(null),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(keys, fc.boolean()), { maxLength: 40 }),
+        fc.constantFrom('pass' as const, 'skip' as const),
+        fc.boolean(),
+        async (records, invalidKey, withStore) => {
+          const run = async (make: typeof referenceDedup) => {
+            const log: string[] = [];
+            const store: SeenKeyStore = { remember: async (key) => void log.push(`remember ${key}`) };
+            const handler = make(
+              async (p) => {
+                log.push(`handle ${p.message.offset}`);
+                if (p.message.value?.toString() === 'fail') throw new Error('fail');
+              },
+              { deduplicator: new Deduplicator({ maxKeys: 4 }), invalidKey, ...(withStore ? { store } : {}) },
+            );
+            handler.events.on('duplicate', (d) => log.push(`duplicate ${d.key} ${d.offset}`));
+            handler.events.on('invalid-key', (e) => log.push(`invalid ${e.offset} ${e.action}`));
+            for (const [i, [key, fails]] of records.entries()) {
+              const p = payload(key);
+              (p.message as { offset: string }).offset = String(i);
+              if (fails) (p.message as { value: Buffer }).value = Buffer.from('fail');
+              await handler(p).catch(() => log.push(`failed ${i}`));
+            }
+            return { log, stats: handler.stats() };
+          };
+          expect(await run(dedup)).toEqual(await run(referenceDedup));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** dedup() as it was before it read keys as bytes: keys decoded to text, events always built. */
+function referenceDedup(
+  handler: (payload: MessagePayload) => Promise<void>,
+  options: { deduplicator: Deduplicator; invalidKey?: 'pass' | 'skip'; store?: SeenKeyStore },
+): DedupHandler<MessagePayload> {
+  const events = new EventEmitter<DedupEvents>();
+  const inFlight = new Map<string, (() => void)[]>();
+  let processed = 0;
+  let duplicates = 0;
+  let invalidKeys = 0;
+  const keyOf = (payload: MessagePayload): string | null => {
+    const raw = payload.message.key;
+    if (raw === null) return null;
+    const key = raw.toString();
+    const colon = key.indexOf(':');
+    return colon > 0 && colon < key.length - 1 ? key : null;
+  };
+  const wrapped = async (payload: MessagePayload): Promise<void> => {
+    const key = keyOf(payload);
+    if (key === null) {
+      invalidKeys++;
+      const action = options.invalidKey ?? 'pass';
+      events.emit('invalid-key', {
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.message.offset,
+        action,
+      });
+      if (action === 'pass') {
+        await handler(payload);
+        processed++;
+      }
+      return;
+    }
+    for (let waiters = inFlight.get(key); waiters; waiters = inFlight.get(key)) {
+      const list = waiters;
+      await new Promise<void>((resolveWait) => list.push(resolveWait));
+    }
+    if (options.deduplicator.has(key)) {
+      duplicates++;
+      events.emit('duplicate', {
+        key,
+        topic: payload.topic,
+        partition: payload.partition,
+        offset: payload.message.offset,
+      });
+      return;
+    }
+    inFlight.set(key, []);
+    try {
+      await handler(payload);
+      if (options.store) await options.store.remember(key);
+      options.deduplicator.add(key);
+      processed++;
+    } finally {
+      const waiters = inFlight.get(key) ?? [];
+      inFlight.delete(key);
+      for (const wake of waiters) wake();
+    }
+  };
+  return Object.assign(wrapped, { events, stats: () => ({ processed, duplicates, invalidKeys }) });
+}

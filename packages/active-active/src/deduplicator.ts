@@ -1,11 +1,11 @@
 import { MirrorKitError } from '@mirrorkit/core';
-import { type Fingerprint, fingerprint } from './key-fingerprint.js';
+import { type Fingerprint, fingerprint, fingerprintBytes } from './key-fingerprint.js';
 
 /** Options of {@link Deduplicator}. */
 export interface DeduplicatorOptions {
   /**
    * Most keys remembered at once; memory is reserved for this many up front. Default 1,000,000
-   * (about 36–48 MB).
+   * (about 25 MB; 33 MB with a `windowMs`).
    */
   maxKeys?: number;
   /** Keys are forgotten this long after they were first seen. Default: never (count bound only). */
@@ -38,6 +38,16 @@ export class MirrorKitDedupError extends MirrorKitError {
 }
 
 /**
+ * Fingerprint-level access for {@link dedup}, which hashes a record key once (from its bytes) and
+ * holds the fingerprint across its handler's await. Not exported from the package.
+ * @internal
+ */
+export const fingerprintAccess = {
+  has: (_d: Deduplicator, _hi: number, _lo: number): boolean => false,
+  add: (_d: Deduplicator, _hi: number, _lo: number): void => undefined,
+};
+
+/**
  * Remembers which keys (region-prefixed ids such as `us-east:order-12345`) were seen, in O(1)
  * per operation and bounded memory.
  *
@@ -46,29 +56,38 @@ export class MirrorKitDedupError extends MirrorKitError {
  * is forgotten and a late duplicate passes as first-seen; such forgetting inside the window is
  * counted in {@link DeduplicatorStats.evictedInsideWindow}. Keys are forgotten oldest first.
  *
- * Keys are kept as 64-bit fingerprints, not strings: about 36 bytes per key (48 at worst, as the
- * table size rounds up to a power of two), whatever the key length. Two different keys share a
- * fingerprint with probability about 2^-64 per pair, so with a million keys remembered a new key
- * is mistaken for a duplicate with probability about 5·10^-14.
+ * A key is a string or its UTF-8 bytes (a record key as kafkajs hands it over): `check(bytes)` and
+ * `check(bytes.toString())` are the same key, so keys persisted as text and restored with
+ * {@link add} match keys later checked as bytes. Bytes that are not valid UTF-8 stand for their
+ * decoding, as `Buffer#toString` gives it.
+ *
+ * Keys are kept as 64-bit fingerprints, not strings, whatever the key length: 24 bytes per key
+ * without a window (a table slot of 8 bytes, at most half full, and 8 bytes in the eviction ring),
+ * 32 bytes with one (plus when it was first seen); up to 16 bytes more when `maxKeys` lies just
+ * above a power of two, as the table size rounds up to one. Two different keys share a fingerprint
+ * with probability about 2^-64 per pair, so with a million keys remembered a new key is mistaken
+ * for a duplicate with probability about 5·10^-14.
  *
  * @example
  * ```ts
  * const seen = new Deduplicator({ maxKeys: 1_000_000, windowMs: 24 * 3600_000 });
  * seen.check('us-east:order-1'); // 'first'
- * seen.check('us-east:order-1'); // 'duplicate'
+ * seen.check(Buffer.from('us-east:order-1')); // 'duplicate'
  * ```
  */
 export class Deduplicator {
   readonly maxKeys: number;
   readonly windowMs: number;
   readonly #now: () => number;
-  // Open-addressing table (linear probing, at most half full), three u32 per slot side by side so
-  // a probe touches one cache line: fingerprint high, fingerprint low, ring position.
+  readonly #windowed: boolean;
+  // Open-addressing table (linear probing, at most half full): the fingerprint's high and low word
+  // side by side, 8 bytes a slot, eight slots to a cache line. (0, 0) marks a free slot.
   readonly #mask: number;
   readonly #table: Uint32Array;
-  // Insertion-ordered ring: the table slot of each remembered key and when it was first seen.
-  // Knowing the slot makes evicting the oldest key one table access, not a lookup.
-  readonly #ringSlot: Uint32Array;
+  // Insertion-ordered ring of the remembered fingerprints (two words each) and, with a window, when
+  // each was first seen. Evicting the oldest key takes its fingerprint from here and deletes it
+  // from the table; entries moving inside the table never touch the ring.
+  readonly #ringFp: Uint32Array;
   readonly #ringAt: Float64Array;
   #head = 0;
   #size = 0;
@@ -77,9 +96,16 @@ export class Deduplicator {
   #duplicates = 0;
   #expired = 0;
   #evictedInsideWindow = 0;
+  // Written by #touchOldest so that its load is not optimised away.
+  #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
-  // has(key) then add(key) for the same key is the dedup handler's pattern: hash once.
+  // has(key) then add(key) for the same key string is a common pattern: hash once.
   #fpKey: string | null = null;
+
+  static {
+    fingerprintAccess.has = (d, hi, lo) => d.#hasFp(hi, lo);
+    fingerprintAccess.add = (d, hi, lo) => void d.#addFp(hi, lo, undefined);
+  }
 
   constructor(options: DeduplicatorOptions = {}) {
     const maxKeys = options.maxKeys ?? 1_000_000;
@@ -89,36 +115,28 @@ export class Deduplicator {
     if (!(windowMs > 0)) throw new MirrorKitDedupError(`windowMs must be > 0, got ${windowMs}`);
     this.maxKeys = maxKeys;
     this.windowMs = windowMs;
+    this.#windowed = windowMs !== Number.POSITIVE_INFINITY;
     this.#now = options.now ?? Date.now;
-    let slots = 2;
+    // At least twice maxKeys, and room for maxKeys + 1 keys plus a free slot (a new key goes in
+    // before the oldest comes out).
+    let slots = 4;
     while (slots < maxKeys * 2) slots *= 2;
     this.#mask = slots - 1;
-    this.#table = new Uint32Array(slots * 3);
-    this.#ringSlot = new Uint32Array(maxKeys);
-    this.#ringAt = new Float64Array(maxKeys);
+    this.#table = new Uint32Array(slots * 2);
+    this.#ringFp = new Uint32Array(maxKeys * 2);
+    this.#ringAt = new Float64Array(this.#windowed ? maxKeys : 0);
   }
 
   /** Records `key` as seen and says whether it had been seen (and not yet forgotten) before. */
-  check(key: string): 'first' | 'duplicate' {
-    this.#checks++;
-    // Without a window, times are never read: skip the clock (a Date.now() costs ~50 ns).
-    const now = this.windowMs === Number.POSITIVE_INFINITY ? 0 : this.#clock();
-    this.#expire(now);
+  check(key: string | Uint8Array): 'first' | 'duplicate' {
     const fp = this.#fingerprint(key);
-    const slot = this.#probe(fp.hi, fp.lo);
-    if (!this.#isFree(slot)) {
-      this.#duplicates++;
-      return 'duplicate';
-    }
-    this.#insert(fp.hi, fp.lo, now, this.#size < this.maxKeys ? slot : -1);
-    return 'first';
+    return this.#checkFp(fp.hi, fp.lo);
   }
 
   /** Whether `key` is remembered, without recording it (for "process, then remember"). */
-  has(key: string): boolean {
-    this.#expire(this.#clock());
+  has(key: string | Uint8Array): boolean {
     const fp = this.#fingerprint(key);
-    return !this.#isFree(this.#probe(fp.hi, fp.lo));
+    return this.#hasFp(fp.hi, fp.lo);
   }
 
   /**
@@ -126,16 +144,9 @@ export class Deduplicator {
    * persisted seen-set. Returns false when it was already remembered or is older than the window.
    * Restore in first-seen order: eviction follows the order keys were added.
    */
-  add(key: string, seenAtMs?: number): boolean {
-    const now = this.#clock();
-    this.#expire(now);
-    const at = Math.min(seenAtMs ?? now, now);
-    if (now - at >= this.windowMs) return false;
+  add(key: string | Uint8Array, seenAtMs?: number): boolean {
     const fp = this.#fingerprint(key);
-    const slot = this.#probe(fp.hi, fp.lo);
-    if (!this.#isFree(slot)) return false;
-    this.#insert(fp.hi, fp.lo, at, this.#size < this.maxKeys ? slot : -1);
-    return true;
+    return this.#addFp(fp.hi, fp.lo, seenAtMs);
   }
 
   /** Counters since construction. */
@@ -151,15 +162,61 @@ export class Deduplicator {
 
   /** Bytes reserved by the typed arrays: the whole cost of remembering `maxKeys` keys. */
   get reservedBytes(): number {
-    return this.#table.byteLength + this.#ringSlot.byteLength + this.#ringAt.byteLength;
+    return this.#table.byteLength + this.#ringFp.byteLength + this.#ringAt.byteLength;
   }
 
-  #fingerprint(key: string): Fingerprint {
+  #fingerprint(key: string | Uint8Array): Fingerprint {
+    if (typeof key !== 'string') {
+      // Bytes may be reused for another key: never cached.
+      this.#fpKey = null;
+      return fingerprintBytes(key, this.#fp);
+    }
     if (key !== this.#fpKey) {
       fingerprint(key, this.#fp);
       this.#fpKey = key;
     }
     return this.#fp;
+  }
+
+  #checkFp(hi: number, lo: number): 'first' | 'duplicate' {
+    this.#checks++;
+    // Without a window, times are never read: skip the clock (a Date.now() costs ~50 ns).
+    let now = 0;
+    if (this.#windowed) {
+      now = this.#clock();
+      this.#expire(now);
+    }
+    if (this.#size === this.maxKeys) this.#touchOldest();
+    const slot = this.#probe(hi, lo);
+    if (!this.#isFree(slot)) {
+      this.#duplicates++;
+      return 'duplicate';
+    }
+    this.#insert(slot, hi, lo, now);
+    return 'first';
+  }
+
+  #hasFp(hi: number, lo: number): boolean {
+    if (this.#windowed) this.#expire(this.#clock());
+    // "Has, then add" is dedup()'s pattern: the add will evict the oldest key, so fetch its line
+    // now, while this probe waits for its own.
+    if (this.#size === this.maxKeys) this.#touchOldest();
+    return !this.#isFree(this.#probe(hi, lo));
+  }
+
+  #addFp(hi: number, lo: number, seenAtMs: number | undefined): boolean {
+    let at = 0;
+    if (this.#windowed) {
+      const now = this.#clock();
+      this.#expire(now);
+      at = Math.min(seenAtMs ?? now, now);
+      if (now - at >= this.windowMs) return false;
+    }
+    if (this.#size === this.maxKeys) this.#touchOldest();
+    const slot = this.#probe(hi, lo);
+    if (!this.#isFree(slot)) return false;
+    this.#insert(slot, hi, lo, at);
+    return true;
   }
 
   #clock(): number {
@@ -169,41 +226,66 @@ export class Deduplicator {
   }
 
   #expire(now: number): void {
-    if (this.windowMs === Number.POSITIVE_INFINITY) return;
     while (this.#size > 0 && now - (this.#ringAt[this.#head] as number) >= this.windowMs) {
       this.#expired++;
-      this.#evictHead();
+      this.#remove(this.#popOldest());
     }
   }
 
-  #evictHead(): void {
+  /**
+   * Loads the table line of the oldest key, which a new key is about to evict, so that its cache
+   * miss overlaps the probe for the new key instead of following it.
+   */
+  #touchOldest(): void {
+    const h = this.#head * 2;
+    this.#sink ^= this.#table[
+      this.#home(this.#ringFp[h] as number, this.#ringFp[h + 1] as number) * 2
+    ] as number;
+  }
+
+  /** Takes the oldest key off the ring; returns its ring index (its fingerprint stays readable). */
+  #popOldest(): number {
     const head = this.#head;
-    this.#removeAt(this.#ringSlot[head] as number);
     this.#head = head + 1 === this.maxKeys ? 0 : head + 1;
     this.#size--;
+    return head;
   }
 
   #isFree(slot: number): boolean {
-    const i = slot * 3;
+    const i = slot * 2;
     return this.#table[i] === 0 && this.#table[i + 1] === 0;
   }
 
-  /** `freeSlot`: the slot a probe just found for `hi:lo`, or -1 to probe (after an eviction). */
-  #insert(hi: number, lo: number, at: number, freeSlot = -1): void {
+  /**
+   * Puts `hi:lo` into `slot` (free, and where a probe for it ended). At `maxKeys` the oldest key is
+   * forgotten: it leaves the ring first (the new key takes its ring position) and the table after
+   * the new key went in, so the deletion's backward shift accounts for the new key.
+   */
+  #insert(slot: number, hi: number, lo: number, at: number): void {
+    let evicted = -1;
+    let evictedHi = 0;
+    let evictedLo = 0;
     if (this.#size === this.maxKeys) {
       this.#evictedInsideWindow++;
-      this.#evictHead();
+      evicted = this.#popOldest();
+      evictedHi = this.#ringFp[evicted * 2] as number;
+      evictedLo = this.#ringFp[evicted * 2 + 1] as number;
     }
-    const slot = freeSlot >= 0 ? freeSlot : this.#probe(hi, lo);
-    let pos = this.#head + this.#size;
-    if (pos >= this.maxKeys) pos -= this.maxKeys;
-    const i = slot * 3;
+    const i = slot * 2;
     this.#table[i] = hi;
     this.#table[i + 1] = lo;
-    this.#table[i + 2] = pos;
-    this.#ringSlot[pos] = slot;
-    this.#ringAt[pos] = at;
+    let pos = this.#head + this.#size;
+    if (pos >= this.maxKeys) pos -= this.maxKeys;
+    this.#ringFp[pos * 2] = hi;
+    this.#ringFp[pos * 2 + 1] = lo;
+    if (this.#windowed) this.#ringAt[pos] = at;
     this.#size++;
+    if (evicted >= 0) this.#removeAt(this.#probe(evictedHi, evictedLo));
+  }
+
+  /** Deletes the key at ring index `ring` (already popped) from the table. */
+  #remove(ring: number): void {
+    this.#removeAt(this.#probe(this.#ringFp[ring * 2] as number, this.#ringFp[ring * 2 + 1] as number));
   }
 
   #home(hi: number, lo: number): number {
@@ -215,7 +297,7 @@ export class Deduplicator {
     const table = this.#table;
     let slot = this.#home(hi, lo);
     for (;;) {
-      const i = slot * 3;
+      const i = slot * 2;
       const h = table[i] as number;
       const l = table[i + 1] as number;
       if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
@@ -223,13 +305,13 @@ export class Deduplicator {
     }
   }
 
-  // Deletion with backward shift, so lookups never need tombstones; moved entries tell the ring.
+  // Deletion with backward shift, so lookups never need tombstones.
   #removeAt(slot: number): void {
     const table = this.#table;
     let hole = slot;
     let next = (hole + 1) & this.#mask;
     for (;;) {
-      const n = next * 3;
+      const n = next * 2;
       const h = table[n] as number;
       const l = table[n + 1] as number;
       if (h === 0 && l === 0) break;
@@ -237,19 +319,15 @@ export class Deduplicator {
       // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (!stays) {
-        const o = hole * 3;
-        const pos = table[n + 2] as number;
+        const o = hole * 2;
         table[o] = h;
         table[o + 1] = l;
-        table[o + 2] = pos;
-        this.#ringSlot[pos] = hole;
         hole = next;
       }
       next = (next + 1) & this.#mask;
     }
-    const o = hole * 3;
+    const o = hole * 2;
     table[o] = 0;
     table[o + 1] = 0;
-    table[o + 2] = 0;
   }
 }

@@ -8,6 +8,7 @@ import {
   HybridLogicalClock,
   MirrorKitClockError,
   parseStamp,
+  parseStampBytes,
 } from './hybrid-logical-clock.js';
 
 describe('HybridLogicalClock', () => {
@@ -111,5 +112,66 @@ describe('HybridLogicalClock', () => {
     expect(() =>
       new HybridLogicalClock({ region: 'r' }).receive({ wallMs: -1, counter: 0, region: 'q' }),
     ).toThrow(MirrorKitClockError);
+  });
+
+  it('parses a stamp from header bytes exactly as from their text: same stamp, same error', () => {
+    const outcome = (parse: () => HlcStamp) => {
+      try {
+        return { stamp: parse() };
+      } catch (error) {
+        return {
+          error: error instanceof MirrorKitClockError ? `${error.code} ${error.message}` : String(error),
+        };
+      }
+    };
+    const digits = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+    const region = fc.oneof(
+      fc.constantFrom(
+        'us-east',
+        'eu-west',
+        'r',
+        'é',
+        'a b',
+        'a@b',
+        'a:b',
+        'x\t',
+        'x\n',
+        'x\v',
+        'x\f',
+        'x\r',
+        'x\u001f',
+        'x\u007f',
+        'x\u00a0',
+        'x\u2028',
+        '\u0001',
+      ),
+      fc.string({ unit: 'binary', minLength: 0, maxLength: 8 }),
+    );
+    const texts = fc.oneof(
+      fc.tuple(digits(0, 18), digits(0, 7), region).map(([w, c, r]) => `${w}.${c}@${r}`),
+      fc
+        .tuple(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.nat({ max: 0x1ffff }), region)
+        .map(([w, c, r]) => `${w}.${c}@${r}`),
+      fc.constantFrom(
+        '9007199254740991.0@r',
+        '9007199254740992.0@r',
+        '9999999999999999.65535@r',
+        '1.65536@r',
+      ),
+      fc.string({ unit: 'binary-ascii', maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          texts.map((t) => Buffer.from(t)),
+          fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b)),
+        ),
+        (bytes) => {
+          expect(outcome(() => parseStampBytes(bytes))).toEqual(outcome(() => parseStamp(bytes.toString())));
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });

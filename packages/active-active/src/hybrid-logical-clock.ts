@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { MirrorKitError } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
 
@@ -196,4 +197,67 @@ export function parseStamp(text: string): HlcStamp {
   const stamp = { wallMs: Number(match[1]), counter: Number(match[2]), region: match[3] as string };
   validateStamp(stamp);
   return stamp;
+}
+
+// Regions seen lately, so that parsing a stamp from bytes makes no string for a known region.
+const regionCache: string[] = [];
+let regionCacheNext = 0;
+
+/**
+ * {@link parseStamp} of the UTF-8 text in `bytes` (a record header as kafkajs delivers it), with
+ * the same result and the same errors, but without decoding the usual ASCII stamp into a string
+ * or running the regular expression.
+ */
+export function parseStampBytes(bytes: Uint8Array): HlcStamp {
+  const n = bytes.length;
+  let i = 0;
+  let wallMs = 0;
+  while (i < n && i < 17) {
+    const d = (bytes[i] as number) - 48;
+    if (d < 0 || d > 9) break;
+    wallMs = wallMs * 10 + d;
+    i++;
+  }
+  const wallDigits = i;
+  let counter = 0;
+  if (wallDigits >= 1 && wallDigits <= 16 && i < n && bytes[i] === 0x2e) {
+    i++;
+    const start = i;
+    while (i < n && i - start < 6) {
+      const d = (bytes[i] as number) - 48;
+      if (d < 0 || d > 9) break;
+      counter = counter * 10 + d;
+      i++;
+    }
+    const counterDigits = i - start;
+    if (counterDigits >= 1 && counterDigits <= 5 && i < n && bytes[i] === 0x40) {
+      const region = asciiRegion(bytes, i + 1);
+      // Past this, the text path decides (and words the error) exactly as for a string.
+      if (region !== null && Number.isSafeInteger(wallMs) && counter <= MAX_COUNTER)
+        return { wallMs, counter, region };
+    }
+  }
+  return parseStamp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+/** `bytes[start..]` as a region (`[^\s@:]+`, ASCII only here), or null. */
+function asciiRegion(bytes: Uint8Array, start: number): string | null {
+  const n = bytes.length;
+  if (start >= n) return null;
+  for (let i = start; i < n; i++) {
+    const c = bytes[i] as number;
+    // Not ASCII (left to the text path), or one of \s (tab, LF, VT, FF, CR, space), '@', ':'.
+    if (c > 0x7f || (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x40 || c === 0x3a) return null;
+  }
+  const length = n - start;
+  for (const cached of regionCache) {
+    if (cached.length !== length) continue;
+    let same = true;
+    for (let i = 0; i < length && same; i++) same = cached.charCodeAt(i) === bytes[start + i];
+    if (same) return cached;
+  }
+  const region = Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('latin1');
+  regionCache[regionCacheNext] = region;
+  regionCacheNext = (regionCacheNext + 1) % 8;
+  return region;
 }

@@ -88,4 +88,34 @@ describe('lww()', () => {
     expect(events).toEqual(['invalid-stamp']);
     expect(state.size).toBe(0);
   });
+
+  it('with a synchronous store, concurrent records of one key cannot interleave between read and write', async () => {
+    // Two copies of a write (say from `accounts` and `us-east.accounts`) handled concurrently.
+    for (const order of [
+      ['9000.0@us-east', '8000.0@us-west'],
+      ['8000.0@us-west', '9000.0@us-east'],
+    ]) {
+      const { state, handler } = setup();
+      await Promise.all(order.map((stamp, i) => handler(payload(`r:${i}/a`, stamp, stamp))));
+      expect(state.get('a')?.value).toBe('9000.0@us-east');
+    }
+  });
+
+  it('awaits an asynchronous store', async () => {
+    const state = new Map<string, LwwEntry<string>>();
+    const handler = lww<MessagePayload, string>({
+      clock: new HybridLogicalClock({ region: 'us-west', now: () => 10_000 }),
+      store: {
+        get: async (k) => state.get(k),
+        put: (k, e) => new Promise<void>((r) => setTimeout(() => r(void state.set(k, e)), 1)),
+      },
+      writeOf: ({ message }) => ({ key: 'a', value: message.value?.toString() ?? '' }),
+    });
+    const applied: string[] = [];
+    handler.events.on('applied', (e) => applied.push(`${e.stamp.wallMs}`));
+    await handler(payload('us-east:1/a', 'new', '9000.0@us-east'));
+    await handler(payload('us-east:2/a', 'old', '8000.0@us-east'));
+    expect(state.get('a')?.value).toBe('new');
+    expect(applied).toEqual(['9000']);
+  });
 });

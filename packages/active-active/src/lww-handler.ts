@@ -116,15 +116,28 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
       'deleted' in write
         ? { stamp, id: message.key?.toString() ?? '', deleted: true, value: undefined }
         : { stamp, id: message.key?.toString() ?? '', deleted: false, value: write.value };
-    const current = await options.store.get(write.key);
+    // A synchronous store is not awaited: no microtask per record, and no other handler can run
+    // between reading the stored entry and replacing it.
+    const got = options.store.get(write.key);
+    const current = isThenable(got) ? await got : got;
     if (current !== undefined && compareEntries(current, entry) >= 0) {
       // The hot path builds event payloads only for listeners that exist.
       if (events.listenerCount('stale') > 0)
         events.emit('stale', { key: write.key, stamp, current: current.stamp });
       return;
     }
-    await options.store.put(write.key, entry);
+    const put = options.store.put(write.key, entry);
+    if (isThenable(put)) await put;
     if (events.listenerCount('applied') > 0) events.emit('applied', { key: write.key, stamp });
   };
   return Object.assign(handler, { events });
+}
+
+/** What `await` would wait for. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

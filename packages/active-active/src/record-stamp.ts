@@ -1,6 +1,12 @@
 import { ORIGIN_HEADER, stampOrigin, tryParseRegionKey } from '@mirrorkit/core';
 import type { IHeaders } from 'kafkajs';
-import { formatStamp, type HlcStamp, type HybridLogicalClock, parseStamp } from './hybrid-logical-clock.js';
+import {
+  formatStamp,
+  type HlcStamp,
+  type HybridLogicalClock,
+  parseStamp,
+  parseStampBytes,
+} from './hybrid-logical-clock.js';
 
 /** Header carrying the HLC stamp of a write (`1732471234567.3@us-east`). */
 export const HLC_HEADER = 'mirrorkit-hlc';
@@ -41,8 +47,10 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
 
 /** The HLC stamp in a record's headers; null when absent. Throws `CLOCK_INVALID_STAMP` when malformed. */
 export function readStamp(headers: IHeaders | undefined): HlcStamp | null {
-  const text = headerText(headers, HLC_HEADER);
-  return text === undefined ? null : parseStamp(text);
+  const raw = headers?.[HLC_HEADER];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  if (first === undefined) return null;
+  return typeof first === 'string' ? parseStamp(first) : parseStampBytes(first);
 }
 
 /** The origin region in a record's headers, else the region prefix of its key; null if neither. */

@@ -101,6 +101,40 @@ describe('lww()', () => {
     }
   });
 
+  it('with an asynchronous store, concurrent records of one key wait for each other between read and write', async () => {
+    for (const order of [
+      ['9000.0@us-east', '8000.0@us-west', '8500.0@us-west'],
+      ['8000.0@us-west', '9000.0@us-east', '8500.0@us-west'],
+      ['8000.0@us-west', '8500.0@us-west', '9000.0@us-east'],
+    ]) {
+      for (const asyncPut of [false, true]) {
+        const state = new Map<string, LwwEntry<string>>();
+        let reading = 0;
+        let maxReading = 0;
+        const handler = lww<MessagePayload, string>({
+          clock: new HybridLogicalClock({ region: 'us-west', now: () => 10_000 }),
+          store: {
+            get: async (k) => {
+              maxReading = Math.max(maxReading, ++reading);
+              await new Promise((r) => setTimeout(r, 2));
+              return state.get(k);
+            },
+            put: (k, e) => {
+              reading--;
+              if (!asyncPut) return void state.set(k, e);
+              return new Promise<void>((r) => setTimeout(() => r(void state.set(k, e)), 2));
+            },
+          },
+          writeOf: ({ message }) => ({ key: 'a', value: message.value?.toString() ?? '' }),
+        });
+        handler.events.on('stale', () => reading--);
+        await Promise.all(order.map((stamp, i) => handler(payload(`r:${i}/a`, stamp, stamp))));
+        expect(state.get('a')?.value).toBe('9000.0@us-east');
+        expect(maxReading).toBe(1);
+      }
+    }
+  });
+
   it('awaits an asynchronous store', async () => {
     const state = new Map<string, LwwEntry<string>>();
     const handler = lww<MessagePayload, string>({

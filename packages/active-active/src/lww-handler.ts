@@ -4,7 +4,10 @@ import { type HlcStamp, type HybridLogicalClock, MirrorKitClockError } from './h
 import { compareEntries, type LwwEntry } from './lww.js';
 import { readOrigin, readStamp } from './record-stamp.js';
 
-/** The application's state, one last-write-wins entry per key. Sync or async. */
+/**
+ * The application's state, one last-write-wins entry per key. Sync or async; {@link lww} never
+ * lets two records of one key interleave between its `get` and its `put`.
+ */
 export interface LwwStore<T> {
   get(key: string): LwwEntry<T> | undefined | Promise<LwwEntry<T> | undefined>;
   put(key: string, entry: LwwEntry<T>): void | Promise<void>;
@@ -62,6 +65,8 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
   options.clock.on('skew', () => {
     skewed = true;
   });
+  // Keys whose read-compare-write waits on an asynchronous store, with the records waiting for them.
+  const pending = new Map<string, (() => void)[]>();
   const handler = async (payload: P): Promise<void> => {
     const write = options.writeOf(payload);
     if (write === null) return;
@@ -116,19 +121,48 @@ export function lww<P extends MessagePayload, T>(options: LwwOptions<P, T>): Lww
       'deleted' in write
         ? { stamp, id: message.key?.toString() ?? '', deleted: true, value: undefined }
         : { stamp, id: message.key?.toString() ?? '', deleted: false, value: write.value };
-    // A synchronous store is not awaited: no microtask per record, and no other handler can run
-    // between reading the stored entry and replacing it.
-    const got = options.store.get(write.key);
-    const current = isThenable(got) ? await got : got;
-    if (current !== undefined && compareEntries(current, entry) >= 0) {
-      // The hot path builds event payloads only for listeners that exist.
-      if (events.listenerCount('stale') > 0)
-        events.emit('stale', { key: write.key, stamp, current: current.stamp });
-      return;
+    // Read, compare, write: no other record of this key may read in between (copies of a write
+    // arrive on several topics, handled concurrently with partitionsConsumedConcurrently > 1), or
+    // an older write could overwrite a newer one. A synchronous store is not awaited, so nothing
+    // else runs in between (and no microtask is spent per record); an asynchronous one holds the
+    // key until its write is done.
+    const key = write.key;
+    for (
+      let waiters = pending.size === 0 ? undefined : pending.get(key);
+      waiters;
+      waiters = pending.get(key)
+    ) {
+      const list = waiters;
+      await new Promise<void>((resolveWait) => list.push(resolveWait));
     }
-    const put = options.store.put(write.key, entry);
-    if (isThenable(put)) await put;
-    if (events.listenerCount('applied') > 0) events.emit('applied', { key: write.key, stamp });
+    let holding = false;
+    try {
+      const got = options.store.get(key);
+      let current: LwwEntry<T> | undefined;
+      if (isThenable(got)) {
+        pending.set(key, []);
+        holding = true;
+        current = await got;
+      } else current = got;
+      if (current !== undefined && compareEntries(current, entry) >= 0) {
+        // The hot path builds event payloads only for listeners that exist.
+        if (events.listenerCount('stale') > 0) events.emit('stale', { key, stamp, current: current.stamp });
+        return;
+      }
+      const put = options.store.put(key, entry);
+      if (isThenable(put)) {
+        if (!holding) pending.set(key, []);
+        holding = true;
+        await put;
+      }
+      if (events.listenerCount('applied') > 0) events.emit('applied', { key, stamp });
+    } finally {
+      if (holding) {
+        const waiters = pending.get(key) ?? [];
+        pending.delete(key);
+        for (const wake of waiters) wake();
+      }
+    }
   };
   return Object.assign(handler, { events });
 }

@@ -126,19 +126,30 @@ export class ClusterAccess {
     return probe;
   }
 
-  /** Runs `fn` with a connected admin client of `alias`; errors become CLI_UNREACHABLE naming the cluster. */
+  /**
+   * Runs `fn`, a call to `alias`; transport failures become CLI_UNREACHABLE naming the cluster and
+   * what was being done. MirrorKit's own errors already say what was wrong and pass through.
+   */
+  async call<T>(alias: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof MirrorKitError) throw error;
+      throw new MirrorKitCliError('CLI_UNREACHABLE', `${what} on ${alias} failed: ${oneLine(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** {@link call} with a connected admin client of `alias`, closed afterwards. */
   async withAdmin<T>(alias: string, what: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.kafka(alias).admin({
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     try {
-      await withTimeout(admin.connect(), this.#timeoutMs, `connecting to ${alias}`);
-      return await fn(admin);
-    } catch (error) {
-      // MirrorKit's own errors already say what was wrong; only transport failures are wrapped.
-      if (error instanceof MirrorKitError) throw error;
-      throw new MirrorKitCliError('CLI_UNREACHABLE', `${what} on ${alias} failed: ${oneLine(error)}`, {
-        cause: error,
+      return await this.call(alias, what, async () => {
+        await withTimeout(admin.connect(), this.#timeoutMs, `connecting to ${alias}`);
+        return fn(admin);
       });
     } finally {
       await admin.disconnect().catch(() => undefined);

@@ -11,7 +11,7 @@ import { latestSyncs, type ReplicationLag, replicationLag, syncKey } from './off
 export async function heartbeatAge(access: ClusterAccess, from: string, to: string): Promise<number | null> {
   const { policy } = access.config;
   const readAt = Date.now();
-  const newest = await access.withAdmin(to, 'reading heartbeats', () =>
+  const newest = await access.call(to, 'reading heartbeats', () =>
     newestHeartbeat(access.kafka(to), policy.formatRemoteTopic(from, policy.heartbeatsTopic()), from),
   );
   return newest === null ? null : Math.max(0, readAt - Number(newest));
@@ -47,7 +47,7 @@ export async function remoteTopicLags(
     )
     .sort();
   if (remote.length === 0) return [];
-  const syncs = await access.withAdmin(from, 'reading offset syncs', () =>
+  const syncs = await access.call(from, 'reading offset syncs', () =>
     readOffsetSyncs(access.kafka(from), policy, to, access.timeoutMs * 3),
   );
   const latest = latestSyncs(syncs ?? []);

@@ -1,11 +1,11 @@
 import { commitGroupOffsets, GroupOffsetsError, type OffsetSync } from '@mirrorkit/core';
 import { readOffsetSyncs } from '../checkpoint-view.js';
 import { numberFlag, stringFlag } from '../cli-args.js';
-import { type CliConfig, requireFlowAliases } from '../cli-config.js';
+import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
-import { committedOffsets, describeGroup, isActive } from '../group-inspection.js';
+import { type CommittedOffset, committedOffsets, describeGroup, isActive } from '../group-inspection.js';
 import { translateBack } from '../offset-sync-math.js';
 import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command, CommandContext } from './command.js';
@@ -204,9 +204,11 @@ export async function runFailover(
   let positions = await positionsFrom(access, options, translation.offsets);
   if (kind === 'failback' && sourceReachable) {
     // The checkpoints must cover the group's final commits on `from`, or records are replayed.
+    // The group has no members on `from` (checked above), so its commits there stay as read here.
+    const committedOnSource = await committedOffsets(access, from, group);
     const deadline = Date.now() + options.waitMs;
     for (;;) {
-      const behind = await checkpointShortfall(access, group, from, translation.offsets);
+      const behind = checkpointShortfall(committedOnSource, translation.offsets);
       if (behind === 0n) break;
       if (Date.now() >= deadline) {
         warnings.push(
@@ -220,7 +222,7 @@ export async function runFailover(
     }
     positions = sortPositions([
       ...positions,
-      ...(await backThroughOffsetSyncs(access.config, access, options, warnings)),
+      ...(await backThroughOffsetSyncs(access, options, committedOnSource, warnings)),
     ]);
   }
   if (positions.length === 0)
@@ -354,13 +356,10 @@ async function positionsFrom(
 }
 
 /** Records the group committed on `from` beyond what the checkpoints cover (0 when caught up). */
-async function checkpointShortfall(
-  access: ClusterAccess,
-  group: string,
-  from: string,
+function checkpointShortfall(
+  committed: readonly CommittedOffset[],
   offsets: Awaited<ReturnType<typeof translateGroup>>['offsets'],
-): Promise<bigint> {
-  const committed = await committedOffsets(access, from, group);
+): bigint {
   const covered = new Map(offsets.map((o) => [`${o.sourceTopic}\u0000${o.partition}`, o.sourceOffset]));
   let behind = 0n;
   for (const c of committed) {
@@ -377,19 +376,17 @@ async function checkpointShortfall(
  * target) map them back to the original topic without skipping.
  */
 async function backThroughOffsetSyncs(
-  config: CliConfig,
   access: ClusterAccess,
   options: FailoverOptions,
+  committedOnSource: readonly CommittedOffset[],
   warnings: string[],
 ): Promise<FailoverPosition[]> {
-  const { group, from, to } = options;
-  const { policy } = config;
-  const committed = (await committedOffsets(access, from, group)).filter(
-    (c) => policy.topicSource(c.topic) === to,
-  );
+  const { from, to } = options;
+  const { policy } = access.config;
+  const committed = committedOnSource.filter((c) => policy.topicSource(c.topic) === to);
   if (committed.length === 0) return [];
   const syncs =
-    (await access.withAdmin(to, 'reading offset syncs', () =>
+    (await access.call(to, 'reading offset syncs', () =>
       readOffsetSyncs(access.kafka(to), policy, from, access.timeoutMs * 3),
     )) ?? [];
   const byPartition = new Map<string, OffsetSync[]>();

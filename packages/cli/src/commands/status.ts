@@ -52,7 +52,7 @@ async function flowStatus(
   const read = await attempt(
     'checkpoints',
     () =>
-      access.withAdmin(target, 'reading checkpoints', () =>
+      access.call(target, 'reading checkpoints', () =>
         readCheckpointRecords(access.kafka(target), access.config.policy, source, access.timeoutMs * 3),
       ),
     null,
@@ -76,6 +76,8 @@ export async function clusterStatus(access: ClusterAccess, maxHeartbeatAgeMs: nu
   const clusters = await Promise.all(aliases.map((alias) => access.probe(alias)));
   const up = new Set(clusters.filter((c) => c.reachable).map((c) => c.alias));
   const flows: FlowStatus[] = [];
+  // Every other cluster is a candidate source into a target: list its topics once.
+  const topicsOn = new Map<string, string[]>();
   for (const flow of config.flows) {
     if (!up.has(flow.target)) {
       // A declared flow into a dead cluster is still part of the picture; a guessed one is not.
@@ -93,7 +95,11 @@ export async function clusterStatus(access: ClusterAccess, maxHeartbeatAgeMs: nu
     }
     let known: FlowStatus['known'] = 'config';
     if (!config.flowsDeclared) {
-      const topics = await access.withAdmin(flow.target, 'listing topics', (admin) => admin.listTopics());
+      let topics = topicsOn.get(flow.target);
+      if (!topics) {
+        topics = await access.withAdmin(flow.target, 'listing topics', (admin) => admin.listTopics());
+        topicsOn.set(flow.target, topics);
+      }
       const { policy } = config;
       const present =
         topics.includes(policy.checkpointsTopic(flow.source)) ||

@@ -33,7 +33,7 @@ export async function translateGroup(
 ): Promise<TranslateResult> {
   const { group, from, to } = options;
   const { policy } = access.config;
-  const read = await access.withAdmin(to, 'reading checkpoints', () =>
+  const read = await access.call(to, 'reading checkpoints', () =>
     readCheckpointRecords(access.kafka(to), policy, from, access.timeoutMs * 3),
   );
   if (read === null) {

@@ -59,7 +59,7 @@ async function sample(
   const positions: GroupCheckpoint[] = [];
   const found: string[] = [];
   for (const source of sources) {
-    const read = await access.withAdmin(cluster, 'reading checkpoints', () =>
+    const read = await access.call(cluster, 'reading checkpoints', () =>
       readCheckpointRecords(access.kafka(cluster), policy, source, access.timeoutMs * 3),
     );
     const latest = latestGroupCheckpoints(read?.checkpoints ?? [], group, policy);

@@ -1,10 +1,13 @@
 // bench/active-active: dedup checks per second and bytes per remembered key at 1M keys against a
 // plain Map, LWW merges per second, and the cost of the dedup/lww wrappers in a real kafkajs
 // consume loop. `pnpm bench active-active`. Prints figures; asserts nothing.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import {
   Deduplicator,
   dedup,
+  dedupBatch,
   HybridLogicalClock,
   type LwwEntry,
   LwwMap,
@@ -14,7 +17,7 @@ import {
 } from '@mirrorkit/active-active';
 import { createTopicsAndWait } from '@mirrorkit/core';
 import { startCluster } from '@mirrorkit/testkit';
-import { type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
+import { type EachBatchPayload, type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
 import { fmt, table } from './measure.js';
 
 const KEYS = 1_000_000;
@@ -287,16 +290,50 @@ function lwwFigures(): string[][] {
   ];
 }
 
-/** A Deduplicator at its steady state: 1M keys remembered, so every new key evicts the oldest. */
-function filledDeduplicator(): Deduplicator {
+/**
+ * A Deduplicator at its steady state: 1M keys remembered, so every new key evicts the oldest. One
+ * per variant, reused: each run refills it with 1M keys never used before, which push out all it
+ * held, so every run starts from the same state without allocating (and later freeing) another
+ * 25 MB — freeing them takes a full collection, which would land in some run at random.
+ */
+function steadyDeduplicator(): () => Deduplicator {
   const d = new Deduplicator({ maxKeys: KEYS });
-  for (let i = 0; i < KEYS; i++) d.add(`us-west:filler-${i}`);
-  return d;
+  let fills = 0;
+  return () => {
+    const fill = fills++;
+    for (let i = 0; i < KEYS; i++) d.add(`us-west:filler-${fill}-${i}`);
+    return d;
+  };
 }
 
-async function wrapperFigures(records: number, rounds: number): Promise<string[][]> {
+/**
+ * Pins the broker's processes to the first CPU and this process to the others, so the consume loop
+ * being measured does not share a core (and its caches) with the broker it reads from: otherwise
+ * the broker's work lands on the consumer's core at random and is most of the round-to-round noise.
+ */
+function pinApart(brokerGroup: number): string {
+  const cpus = availableParallelism();
+  if (cpus < 2) return '(one CPU: broker and consumer share it)';
+  try {
+    const members = execFileSync('pgrep', ['-g', String(brokerGroup)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    for (const pid of members) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-cp', `1-${cpus - 1}`, String(process.pid)], { stdio: 'ignore' });
+    return `(broker pinned to CPU 0, this process to CPU 1${cpus > 2 ? `-${cpus - 1}` : ''})`;
+  } catch (error) {
+    return `(not pinned: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+  }
+}
+
+type BatchRun = { eachBatch: (p: EachBatchPayload) => Promise<void>; eachBatchAutoResolve: false };
+/** Builds a variant's handler (an eachMessage handler, or eachBatch run settings). */
+type Variant = (done: () => void) => ((p: EachMessagePayload) => Promise<void>) | BatchRun;
+
+async function wrapperFigures(records: number, rounds: number): Promise<string[][][]> {
   const cluster = await startCluster({ alias: 'bench' });
   try {
+    console.log(pinApart(cluster.pid));
     const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
@@ -319,9 +356,7 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
     await producer.disconnect();
 
     let run = 0;
-    async function consumeAll(
-      handlerFor: (done: () => void) => (p: EachMessagePayload) => Promise<void>,
-    ): Promise<{ perSecond: number; cpuUs: number }> {
+    async function consumeAll(handlerFor: Variant): Promise<{ perSecond: number; cpuUs: number }> {
       const consumer = kafka.consumer({ groupId: `bench-${run++}`, maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topics: ['accounts'], fromBeginning: true });
@@ -330,14 +365,16 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
         finish = resolveDone;
       });
       let seen = 0;
-      // Built before the clock starts (a variant may fill its Deduplicator first). No gc() here: a
-      // full collection shrinks the young generation, which then taxes whatever allocates most.
-      const eachMessage = handlerFor(() => {
+      // Built before the clock starts (a variant fills its Deduplicator first); then a full
+      // collection, so no run inherits another's garbage (pnpm bench fixes the young generation's
+      // size, which a full collection would otherwise shrink).
+      const handler = handlerFor(() => {
         if (++seen === records) finish();
       });
+      gc();
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
-      await consumer.run({ eachMessage });
+      await consumer.run(typeof handler === 'function' ? { eachMessage: handler } : handler);
       await finished;
       const ms = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
@@ -348,103 +385,201 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
     // difference is what the wrappers add.
     const parse = (p: EachMessagePayload) =>
       JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
-    const variants: [string, (done: () => void) => (p: EachMessagePayload) => Promise<void>][] = [
-      [
-        'plain kafkajs eachMessage',
-        (done) => {
-          const state = new Map<string, number>();
-          return async (p) => {
-            const body = parse(p);
-            state.set(body.account, body.amount);
-            done();
-          };
+    // The same handler in a per-message loop over kafkajs's eachBatch, as dedupBatch() runs it:
+    // the baseline dedupBatch() is measured against.
+    const eachBatchLoop = (handler: (p: EachMessagePayload) => Promise<void>): BatchRun => ({
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const { batch, heartbeat, pause } = payload;
+        for (const message of batch.messages) {
+          if (!payload.isRunning() || payload.isStale()) break;
+          await handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
+          payload.resolveOffset(message.offset);
+          await heartbeat();
+          await payload.commitOffsetsIfNecessary();
+        }
+      },
+    });
+    const lwwApply = (done: () => void) => {
+      const state = new Map<string, LwwEntry<number>>();
+      const apply = lww<EachMessagePayload, number>({
+        clock: new HybridLogicalClock({ region: 'us-west' }),
+        store: { get: (k) => state.get(k), put: (k, e) => void state.set(k, e) },
+        writeOf: (p) => {
+          const body = parse(p);
+          return { key: body.account, value: body.amount };
         },
-      ],
+      });
+      return async (p: EachMessagePayload) => {
+        await apply(p);
+        done();
+      };
+    };
+    const plainWork = (done: () => void) => {
+      const state = new Map<string, number>();
+      return async (p: EachMessagePayload) => {
+        const body = parse(p);
+        state.set(body.account, body.amount);
+        done();
+      };
+    };
+    const EACH_MESSAGE = 'plain kafkajs eachMessage';
+    const EACH_BATCH = 'plain kafkajs eachBatch, same per-message loop';
+    // [name, handler, the plain run it is compared with]
+    const variants: [string, Variant, string][] = [
+      [EACH_MESSAGE, plainWork, EACH_MESSAGE],
       [
         'dedup(), 1M keys remembered',
-        (done) => {
-          const state = new Map<string, number>();
-          return dedup<EachMessagePayload>(
-            async (p) => {
-              const body = parse(p);
-              state.set(body.account, body.amount);
-              done();
-            },
-            { deduplicator: filledDeduplicator() },
-          );
-        },
+        (
+          (filled) => (done) =>
+            dedup(plainWork(done), { deduplicator: filled() })
+        )(steadyDeduplicator()),
+        EACH_MESSAGE,
       ],
       [
         'dedup(lww()), 1M keys remembered',
-        (done) => {
-          const state = new Map<string, LwwEntry<number>>();
-          const apply = lww<EachMessagePayload, number>({
-            clock: new HybridLogicalClock({ region: 'us-west' }),
-            store: { get: (k) => state.get(k), put: (k, e) => void state.set(k, e) },
-            writeOf: (p) => {
-              const body = parse(p);
-              return { key: body.account, value: body.amount };
-            },
-          });
-          return dedup<EachMessagePayload>(
-            async (p) => {
-              await apply(p);
-              done();
-            },
-            { deduplicator: filledDeduplicator() },
-          );
-        },
+        (
+          (filled) => (done) =>
+            dedup(lwwApply(done), { deduplicator: filled() })
+        )(steadyDeduplicator()),
+        EACH_MESSAGE,
       ],
       [
         'dedup(), new empty Deduplicator',
-        (done) => {
-          const state = new Map<string, number>();
-          return dedup<EachMessagePayload>(
-            async (p) => {
-              const body = parse(p);
-              state.set(body.account, body.amount);
-              done();
-            },
-            { deduplicator: new Deduplicator({ maxKeys: KEYS }) },
-          );
-        },
+        (done) => dedup(plainWork(done), { deduplicator: new Deduplicator({ maxKeys: KEYS }) }),
+        EACH_MESSAGE,
+      ],
+      [EACH_BATCH, (done) => eachBatchLoop(plainWork(done)), EACH_BATCH],
+      [
+        'dedupBatch(), 1M keys remembered',
+        (
+          (filled) => (done) =>
+            dedupBatch(plainWork(done), { deduplicator: filled() }).runConfig
+        )(steadyDeduplicator()),
+        EACH_BATCH,
+      ],
+      [
+        'dedupBatch(lww()), 1M keys remembered',
+        (
+          (filled) => (done) =>
+            dedupBatch(lwwApply(done), { deduplicator: filled() }).runConfig
+        )(steadyDeduplicator()),
+        EACH_BATCH,
       ],
     ];
-    // Rounds interleaved (plain, then each wrapper), median per variant: the broker and the JIT
-    // warm up alike. The Node process's CPU time per record is the steadier figure (throughput
+    const only = process.env.BENCH_VARIANTS?.split(',');
+    const chosen = only ? variants.filter(([name]) => only.some((o) => name.startsWith(o))) : variants;
+    // Rounds interleaved (each plain run, then each wrapper), median per variant: the broker and the
+    // JIT warm up alike. The Node process's CPU time per record is the steadier figure (throughput
     // also depends on the broker sharing the machine); the overhead range is over the rounds, each
-    // wrapper against the plain run of its own round.
+    // wrapper against its plain run of the same round.
     const results = new Map<string, { perSecond: number; cpuUs: number }[]>(
-      variants.map(([name]) => [name, []]),
+      chosen.map(([name]) => [name, []]),
     );
     for (let round = 0; round < rounds; round++)
-      for (const [name, make] of variants) results.get(name)?.push(await consumeAll(make));
-    const plainRuns = results.get('plain kafkajs eachMessage') ?? [];
-    const plain = {
-      perSecond: median(plainRuns.map((r) => r.perSecond)),
-      cpuUs: median(plainRuns.map((r) => r.cpuUs)),
-    };
+      for (const [name, make] of chosen) results.get(name)?.push(await consumeAll(make));
     const rows = [
       ['handler', 'records/s', 'throughput overhead', 'CPU µs/record', 'CPU overhead', 'per round (µs)'],
     ];
-    for (const [name] of variants) {
+    for (const [name, , baseline] of chosen) {
       const runs = results.get(name) ?? [];
+      const plainRuns = results.get(baseline) ?? [];
       const perSecond = median(runs.map((r) => r.perSecond));
       const cpuUs = median(runs.map((r) => r.cpuUs));
-      const isPlain = name.startsWith('plain');
+      const plain = {
+        perSecond: median(plainRuns.map((r) => r.perSecond)),
+        cpuUs: median(plainRuns.map((r) => r.cpuUs)),
+      };
+      const isPlain = name === baseline;
       const extra = runs.map((r, i) => r.cpuUs - (plainRuns[i]?.cpuUs ?? Number.NaN)).sort((x, y) => x - y);
+      const vs = baseline === EACH_MESSAGE ? '' : ' vs eachBatch';
       rows.push([
         name,
         fmt(perSecond),
-        isPlain ? '-' : `${fmt(((plain.perSecond - perSecond) / plain.perSecond) * 100, 1)} %`,
+        isPlain ? '-' : `${fmt(((plain.perSecond - perSecond) / plain.perSecond) * 100, 1)} %${vs}`,
         fmt(cpuUs, 2),
         isPlain
           ? '-'
-          : `+${fmt(cpuUs - plain.cpuUs, 2)} µs (${fmt(((cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %)`,
+          : `+${fmt(cpuUs - plain.cpuUs, 2)} µs (${fmt(((cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %)${vs}`,
         isPlain ? '-' : `${fmt(extra[0] as number, 2)} … ${fmt(extra.at(-1) as number, 2)}`,
       ]);
     }
-    return rows;
+    // The same comparison inside one consume loop: its batches go alternately to the plain loop and
+    // to the wrapper, each timed (process CPU time around the batch). Both halves share the broker,
+    // the heap, the caches and the moment, so the round-to-round noise of separate runs (larger
+    // than the effect measured) cancels out; the denominator is the whole run's CPU per record.
+    const abRows = [
+      ['interleaved per batch, one loop', 'plain µs/record', 'wrapped µs/record', 'overhead', 'range'],
+    ];
+    const abVariants: [string, (done: () => void) => BatchRun['eachBatch']][] = [
+      [
+        'dedup(), 1M keys remembered',
+        (
+          (filled) => (done: () => void) =>
+            eachBatchLoop(dedup(plainWork(done), { deduplicator: filled() })).eachBatch
+        )(steadyDeduplicator()),
+      ],
+      [
+        'dedupBatch(), 1M keys remembered',
+        (
+          (filled) => (done: () => void) =>
+            dedupBatch(plainWork(done), { deduplicator: filled() })
+        )(steadyDeduplicator()),
+      ],
+      [
+        'dedupBatch(lww()), 1M keys remembered',
+        (
+          (filled) => (done: () => void) =>
+            dedupBatch(lwwApply(done), { deduplicator: filled() })
+        )(steadyDeduplicator()),
+      ],
+    ];
+    for (const [name, makeWrapped] of abVariants.filter(
+      ([n]) => !only || only.some((o) => n.startsWith(o)),
+    )) {
+      const shares: number[] = [];
+      let plainPer = 0;
+      let wrappedPer = 0;
+      for (let round = 0; round < rounds; round++) {
+        const spent = { plain: 0, wrapped: 0, plainRecords: 0, wrappedRecords: 0 };
+        const { cpuUs } = await consumeAll((done) => {
+          const plain = eachBatchLoop(plainWork(done)).eachBatch;
+          const wrapped = makeWrapped(done);
+          let turn = 0;
+          return {
+            eachBatchAutoResolve: false,
+            eachBatch: async (payload) => {
+              const useWrapped = turn++ % 2 === 1;
+              const before = process.cpuUsage();
+              await (useWrapped ? wrapped(payload) : plain(payload));
+              const used = process.cpuUsage(before);
+              const us = used.user + used.system;
+              if (useWrapped) {
+                spent.wrapped += us;
+                spent.wrappedRecords += payload.batch.messages.length;
+              } else {
+                spent.plain += us;
+                spent.plainRecords += payload.batch.messages.length;
+              }
+            },
+          };
+        });
+        const p = spent.plain / spent.plainRecords;
+        const w = spent.wrapped / spent.wrappedRecords;
+        plainPer += p / rounds;
+        wrappedPer += w / rounds;
+        shares.push(((w - p) / cpuUs) * 100);
+      }
+      const sorted = [...shares].sort((x, y) => x - y);
+      abRows.push([
+        name,
+        fmt(plainPer, 2),
+        fmt(wrappedPer, 2),
+        `+${fmt(wrappedPer - plainPer, 2)} µs (${fmt(median(shares), 1)} % of the loop's CPU per record)`,
+        `${fmt(sorted[0] as number, 1)} … ${fmt(sorted.at(-1) as number, 1)} %`,
+      ]);
+    }
+    return [rows, abRows];
   } finally {
     await cluster.stop();
   }
@@ -474,6 +609,9 @@ export async function runActiveActive(): Promise<void> {
     console.log(
       `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, median of ${rounds} interleaved rounds) ==`,
     );
-    console.log(table(await wrapperFigures(records, rounds)));
+    const [separate, interleaved] = await wrapperFigures(records, rounds);
+    console.log(table(separate ?? []));
+    console.log('');
+    console.log(table(interleaved ?? []));
   }
 }

@@ -2,13 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import {
-  type DedupEvents,
-  type DedupHandler,
-  dedup,
-  InFlightKeys,
-  type MessagePayload,
-} from './dedup-handler.js';
+import { type DedupEvents, type DedupHandler, dedup, type MessagePayload } from './dedup-handler.js';
 import { Deduplicator } from './deduplicator.js';
 import { fingerprint } from './key-fingerprint.js';
 import type { SeenKeyStore } from './seen-key-store.js';
@@ -203,38 +197,6 @@ describe('dedup()', () => {
         },
       ),
       { numRuns: 60 },
-    );
-  });
-
-  it('keeps track of keys in flight, however many share a tag and in whatever order they leave', () => {
-    // Fingerprints with equal low words share the map tag and chain.
-    const fps = [
-      [1, 7],
-      [2, 7],
-      [3, 7],
-      [4, 7],
-      [5, 0x40000007],
-      [1, 8],
-    ] as const;
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: fps.length - 1 }), { maxLength: 60 }), (ops) => {
-        const keys = new InFlightKeys();
-        const live = new Map<number, ReturnType<InFlightKeys['enter']>>();
-        for (const i of ops) {
-          const [hi, lo] = fps[i] as readonly [number, number];
-          const entry = live.get(i);
-          if (entry) {
-            expect(keys.find(hi, lo)).toBe(entry);
-            keys.leave(entry);
-            live.delete(i);
-          } else {
-            expect(keys.find(hi, lo)).toBeUndefined();
-            live.set(i, keys.enter(hi, lo));
-          }
-          for (const [j, [h, l]] of fps.entries()) expect(keys.find(h, l)).toBe(live.get(j));
-        }
-      }),
-      { numRuns: 500 },
     );
   });
 

@@ -2,8 +2,9 @@
  * @packageDocumentation
  * `@mirrorkit/active-active`: consumers that stay correct when both regions take writes.
  *
- * - {@link Deduplicator} and {@link dedup}: handle each region-prefixed key once, in bounded
- *   memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore}).
+ * - {@link Deduplicator}, {@link dedup} and {@link dedupBatch}: handle each region-prefixed key
+ *   once, in bounded memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore});
+ *   `dedupBatch` is the same for `eachBatch` runs, and costs less per record with a large seen-set.
  * - {@link HybridLogicalClock}, {@link LwwRegister}, {@link LwwMap} and {@link lww}:
  *   last-write-wins that follows causality even when region clocks drift.
  * - {@link stampMessage}: region key, HLC stamp and origin headers on outgoing records.
@@ -20,6 +21,7 @@
  * await consumer.run({ eachMessage: dedup(apply, { deduplicator: seen }) });
  * ```
  */
+export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup-batch-handler.js';
 export {
   type DedupEvents,
   type DedupHandler,

@@ -15,12 +15,20 @@ export interface Fingerprint {
  * for the key's UTF-8 bytes.
  */
 export function fingerprint(key: string, out: Fingerprint): Fingerprint {
-  let h1 = 0xdeadbeef ^ key.length;
-  let h2 = 0x41c6ce57 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x9e3779b1);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  const n = key.length;
+  let h1 = 0xdeadbeef ^ n;
+  let h2 = 0x41c6ce57 ^ n;
+  // Two code units a step (half the multiplications of one at a time); an odd last one alone.
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const w = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16);
+    h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+  }
+  if (i < n) {
+    const w = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
   }
   return finish(h1, h2, out);
 }
@@ -35,13 +43,20 @@ export function fingerprintAscii(bytes: Uint8Array, out: Fingerprint): boolean {
   let h1 = 0xdeadbeef ^ n;
   let h2 = 0x41c6ce57 ^ n;
   let any = 0;
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i] as number;
-    any |= c;
-    h1 = Math.imul(h1 ^ c, 0x9e3779b1);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const w = (bytes[i] as number) | ((bytes[i + 1] as number) << 16);
+    any |= w;
+    h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
   }
-  if (any > 0x7f) return false;
+  if (i < n) {
+    const w = bytes[i] as number;
+    any |= w;
+    h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+  }
+  if ((any & 0x00800080) !== 0) return false;
   finish(h1, h2, out);
   return true;
 }

@@ -3,6 +3,7 @@ import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } 
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { dedupBatch } from './dedup-batch-handler.js';
 import { dedup } from './dedup-handler.js';
 import { Deduplicator } from './deduplicator.js';
 import { HybridLogicalClock } from './hybrid-logical-clock.js';
@@ -117,16 +118,22 @@ describe('active-active on real brokers with two MirrorMaker 2 flows', () => {
         topics: [topic, policy.formatRemoteTopic(other, topic)],
         fromBeginning: true,
       });
-      const handler = dedup<EachMessagePayload>(
-        async (payload) => {
-          const id = payload.message.key?.toString() ?? '';
-          r.handled.set(id, (r.handled.get(id) ?? 0) + 1);
-          await apply(payload);
-        },
-        { deduplicator: seen, store },
-      );
-      r.instances.push({ restored, stats: handler.stats });
-      await consumer.run({ autoCommit, eachMessage: handler });
+      const handle = async (payload: EachMessagePayload) => {
+        const id = payload.message.key?.toString() ?? '';
+        r.handled.set(id, (r.handled.get(id) ?? 0) + 1);
+        await apply(payload);
+      };
+      // us-east runs dedup() one partition at a time; us-west runs dedupBatch() over three
+      // partitions at once, so copies of one event (local and remote topic) meet concurrently.
+      if (r.alias === a) {
+        const handler = dedup<EachMessagePayload>(handle, { deduplicator: seen, store });
+        r.instances.push({ restored, stats: handler.stats });
+        await consumer.run({ autoCommit, eachMessage: handler });
+      } else {
+        const handler = dedupBatch(handle, { deduplicator: seen, store });
+        r.instances.push({ restored, stats: handler.stats });
+        await consumer.run({ autoCommit, ...handler.runConfig, partitionsConsumedConcurrently: 3 });
+      }
       r.consumer = consumer;
       r.store = store;
     }

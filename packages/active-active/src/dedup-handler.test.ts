@@ -1,8 +1,8 @@
-import { EventEmitter } from 'eventemitter3';
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { type DedupEvents, type DedupHandler, dedup, type MessagePayload } from './dedup-handler.js';
+import { dedup, type MessagePayload } from './dedup-handler.js';
+import { referenceDedup } from './dedup-reference.testing.js';
 import { Deduplicator } from './deduplicator.js';
 import { fingerprint } from './key-fingerprint.js';
 import type { SeenKeyStore } from './seen-key-store.js';
@@ -243,66 +243,3 @@ describe('dedup()', () => {
     );
   });
 });
-
-/** dedup() as it was before it read keys as bytes: keys decoded to text, events always built. */
-function referenceDedup(
-  handler: (payload: MessagePayload) => Promise<void>,
-  options: { deduplicator: Deduplicator; invalidKey?: 'pass' | 'skip'; store?: SeenKeyStore },
-): DedupHandler<MessagePayload> {
-  const events = new EventEmitter<DedupEvents>();
-  const inFlight = new Map<string, (() => void)[]>();
-  let processed = 0;
-  let duplicates = 0;
-  let invalidKeys = 0;
-  const keyOf = (payload: MessagePayload): string | null => {
-    const raw = payload.message.key;
-    if (raw === null) return null;
-    const key = raw.toString();
-    const colon = key.indexOf(':');
-    return colon > 0 && colon < key.length - 1 ? key : null;
-  };
-  const wrapped = async (payload: MessagePayload): Promise<void> => {
-    const key = keyOf(payload);
-    if (key === null) {
-      invalidKeys++;
-      const action = options.invalidKey ?? 'pass';
-      events.emit('invalid-key', {
-        topic: payload.topic,
-        partition: payload.partition,
-        offset: payload.message.offset,
-        action,
-      });
-      if (action === 'pass') {
-        await handler(payload);
-        processed++;
-      }
-      return;
-    }
-    for (let waiters = inFlight.get(key); waiters; waiters = inFlight.get(key)) {
-      const list = waiters;
-      await new Promise<void>((resolveWait) => list.push(resolveWait));
-    }
-    if (options.deduplicator.has(key)) {
-      duplicates++;
-      events.emit('duplicate', {
-        key,
-        topic: payload.topic,
-        partition: payload.partition,
-        offset: payload.message.offset,
-      });
-      return;
-    }
-    inFlight.set(key, []);
-    try {
-      await handler(payload);
-      if (options.store) await options.store.remember(key);
-      options.deduplicator.add(key);
-      processed++;
-    } finally {
-      const waiters = inFlight.get(key) ?? [];
-      inFlight.delete(key);
-      for (const wake of waiters) wake();
-    }
-  };
-  return Object.assign(wrapped, { events, stats: () => ({ processed, duplicates, invalidKeys }) });
-}

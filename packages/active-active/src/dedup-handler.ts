@@ -64,6 +64,9 @@ export interface DedupHandler<P extends MessagePayload> {
  * the handler and before the offset can be committed; a crash between the handler and that write
  * may hand the record over again on restart (at-least-once at that one point).
  *
+ * For throughput, {@link dedupBatch} does the same over `eachBatch` for less per record: it sees
+ * the keys to come, and loads their places in a large seen-set before it needs them.
+ *
  * @example
  * ```ts
  * const seen = new Deduplicator({ maxKeys: 1_000_000, windowMs: 7 * 24 * 3600_000 });

@@ -2,29 +2,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator, MirrorKitDedupError } from './deduplicator.js';
 
-/** The obvious model: a Map in first-seen order, evicted by age and then by count. */
-class ModelDedup {
+/**
+ * The guarantee as a model: a Map in first-seen order, forgetting a key exactly when it leaves
+ * the window or `maxKeys` newer keys were first seen. The Deduplicator must remember at least this.
+ */
+class GuaranteeModel {
   readonly seen = new Map<string, number>();
   constructor(
     readonly maxKeys: number,
     readonly windowMs: number,
   ) {}
-  check(key: string, now: number): 'first' | 'duplicate' {
-    this.expire(now);
-    if (this.seen.has(key)) return 'duplicate';
-    this.insert(key, now);
-    return 'first';
-  }
-  has(key: string, now: number): boolean {
+  remembers(key: string, now: number): boolean {
     this.expire(now);
     return this.seen.has(key);
   }
-  add(key: string, now: number, seenAtMs: number): boolean {
+  record(key: string, at: number, now: number): void {
     this.expire(now);
-    const at = Math.min(seenAtMs, now);
-    if (now - at >= this.windowMs || this.seen.has(key)) return false;
-    this.insert(key, at);
-    return true;
+    if (now - at >= this.windowMs || this.seen.has(key)) return;
+    if (this.seen.size === this.maxKeys) this.seen.delete(this.seen.keys().next().value as string);
+    this.seen.set(key, at);
   }
   private expire(now: number): void {
     for (const [k, at] of this.seen) {
@@ -32,9 +28,70 @@ class ModelDedup {
       else break;
     }
   }
-  private insert(key: string, at: number): void {
-    if (this.seen.size === this.maxKeys) this.seen.delete(this.seen.keys().next().value as string);
-    this.seen.set(key, at);
+}
+
+/** The Deduplicator's exact rules with Maps: two generations, forgotten whole. */
+class GenerationModel {
+  current = new Map<string, number>();
+  previous = new Map<string, number>();
+  firstAtCurrent = Number.POSITIVE_INFINITY;
+  lastAtCurrent = Number.NEGATIVE_INFINITY;
+  lastAtPrevious = Number.NEGATIVE_INFINITY;
+  expired = 0;
+  evictedInsideWindow = 0;
+  constructor(
+    readonly maxKeys: number,
+    readonly windowMs: number,
+  ) {}
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
+  check(key: string, now: number): 'first' | 'duplicate' {
+    if (this.has(key, now)) return 'duplicate';
+    this.add(key, now, now);
+    return 'first';
+  }
+  has(key: string, now: number): boolean {
+    this.expire(now);
+    return this.current.has(key) || this.previous.has(key);
+  }
+  add(key: string, now: number, seenAtMs: number): boolean {
+    this.expire(now);
+    const windowed = this.windowMs !== Number.POSITIVE_INFINITY;
+    const at = windowed ? Math.min(seenAtMs, now) : 0;
+    if (now - at >= this.windowMs) return false;
+    if (this.current.has(key) || this.previous.has(key)) return false;
+    if (this.current.size === this.maxKeys) this.rotate(now);
+    this.current.set(key, at);
+    if (windowed) {
+      this.firstAtCurrent = Math.min(this.firstAtCurrent, at);
+      this.lastAtCurrent = Math.max(this.lastAtCurrent, at);
+    }
+    return true;
+  }
+  private expire(now: number): void {
+    if (this.windowMs === Number.POSITIVE_INFINITY) return;
+    if (this.previous.size > 0 && now - this.lastAtPrevious >= this.windowMs) this.drop(now);
+    if (this.current.size > 0 && now - this.firstAtCurrent >= this.windowMs) {
+      this.rotate(now);
+      if (now - this.lastAtPrevious >= this.windowMs) this.drop(now);
+    }
+  }
+  private rotate(now: number): void {
+    if (this.previous.size > 0) this.drop(now);
+    this.previous = this.current;
+    this.lastAtPrevious = this.lastAtCurrent;
+    this.current = new Map();
+    this.firstAtCurrent = Number.POSITIVE_INFINITY;
+    this.lastAtCurrent = Number.NEGATIVE_INFINITY;
+  }
+  private drop(now: number): void {
+    for (const at of this.previous.values()) {
+      if (now - at < this.windowMs) this.evictedInsideWindow++;
+      else this.expired++;
+    }
+    this.previous.clear();
+    this.lastAtPrevious = Number.NEGATIVE_INFINITY;
   }
 }
 
@@ -58,12 +115,33 @@ describe('Deduplicator', () => {
     expect(d.stats().expired).toBe(1);
   });
 
-  it('forgets the oldest key past maxKeys and counts forgetting inside the window', () => {
+  it('forgets a generation once maxKeys newer keys were seen, and counts forgetting inside the window', () => {
     const d = new Deduplicator({ maxKeys: 3, windowMs: 60_000 });
     for (const key of ['a', 'b', 'c', 'd']) d.check(key);
-    expect(d.has('a')).toBe(false);
+    // a, b, c are the previous generation: still remembered, fewer than 3 keys came after c.
+    expect(d.has('a')).toBe(true);
+    for (const key of ['e', 'f', 'g']) d.check(key);
+    // 3 keys (d, e, f) came after c: a, b and c go together, inside their window.
+    expect(['a', 'b', 'c'].map((k) => d.has(k))).toEqual([false, false, false]);
+    expect(['d', 'e', 'f', 'g'].map((k) => d.has(k))).toEqual([true, true, true, true]);
+    expect(d.stats()).toMatchObject({ size: 4, evictedInsideWindow: 3, expired: 0 });
+  });
+
+  it('forgets a generation whose keys all left the window, also while it is the current one', () => {
+    let now = 0;
+    const d = new Deduplicator({ maxKeys: 100, windowMs: 100, now: () => now });
+    d.check('a');
+    now = 50;
+    d.check('b');
+    now = 100;
+    // a left the window: the generation {a, b} becomes the previous one, b is still remembered.
+    expect(d.check('c')).toBe('first');
     expect(d.has('b')).toBe(true);
-    expect(d.stats()).toMatchObject({ size: 3, evictedInsideWindow: 1 });
+    now = 150;
+    // b left too: {a, b} is forgotten whole.
+    expect(d.has('b')).toBe(false);
+    expect(d.has('c')).toBe(true);
+    expect(d.stats()).toMatchObject({ size: 1, expired: 2, evictedInsideWindow: 0 });
   });
 
   it('treats a clock that steps back as standing still', () => {
@@ -96,12 +174,12 @@ describe('Deduplicator', () => {
       expect(() => new Deduplicator(options)).toThrow(MirrorKitDedupError);
   });
 
-  it('reserves 24 bytes per key, 32 with a window (a power-of-two maxKeys)', () => {
-    expect(new Deduplicator({ maxKeys: 1 << 20 }).reservedBytes / (1 << 20)).toBe(24);
-    expect(new Deduplicator({ maxKeys: 1 << 20, windowMs: 1000 }).reservedBytes / (1 << 20)).toBe(32);
-    // Just above a power of two the table doubles: the stated worst case.
+  it('reserves 32 bytes per key, 48 with a window (a power-of-two maxKeys)', () => {
+    expect(new Deduplicator({ maxKeys: 1 << 20 }).reservedBytes / (1 << 20)).toBe(32);
+    expect(new Deduplicator({ maxKeys: 1 << 20, windowMs: 1000 }).reservedBytes / (1 << 20)).toBe(48);
+    // Just above a power of two the tables double: the stated worst case.
     const worst = new Deduplicator({ maxKeys: (1 << 20) + 1, windowMs: 1000 });
-    expect(worst.reservedBytes / ((1 << 20) + 1)).toBeLessThanOrEqual(48);
+    expect(worst.reservedBytes / ((1 << 20) + 1)).toBeLessThanOrEqual(80);
   });
 
   it('takes a key as text or as its UTF-8 bytes: the same key either way', () => {
@@ -128,23 +206,25 @@ describe('Deduplicator', () => {
     expect(d.stats().size).toBe(2);
   });
 
-  it('works with a single key (the smallest table)', () => {
+  it('works with a single key (the smallest tables)', () => {
     const d = new Deduplicator({ maxKeys: 1 });
     for (let i = 0; i < 50; i++) {
       expect(d.check(`k:${i}`)).toBe('first');
       expect(d.check(`k:${i}`)).toBe('duplicate');
-      expect(d.has(`k:${i - 1}`)).toBe(false);
+      expect(d.has(`k:${i - 1}`)).toBe(i > 0);
+      expect(d.has(`k:${i - 2}`)).toBe(false);
     }
-    expect(d.stats()).toMatchObject({ size: 1, evictedInsideWindow: 49 });
+    expect(d.stats()).toMatchObject({ size: 2, evictedInsideWindow: 48 });
   });
 
-  it('answers exactly like the model under any sequence of keys and clock steps (small tables stress deletion)', () => {
+  it('answers exactly like its rules, and never forgets what the guarantee keeps, under any keys and clock steps', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }),
         fc.oneof(fc.integer({ min: 1, max: 50 }), fc.constant(Number.POSITIVE_INFINITY)),
         fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: -5, max: 20 })), {
           maxLength: 400,
+          size: 'max',
         }),
         (maxKeys, windowMs, steps) => {
           let now = 1_000;
@@ -154,15 +234,30 @@ describe('Deduplicator', () => {
             ...(windowMs === Number.POSITIVE_INFINITY ? {} : { windowMs }),
             now: () => now,
           });
-          const model = new ModelDedup(maxKeys, windowMs);
+          const model = new GenerationModel(maxKeys, windowMs);
+          const guarantee = new GuaranteeModel(maxKeys, windowMs);
+          const everSeen = new Set<string>();
           for (const [key, step] of steps) {
             now += step;
             monotonic = Math.max(monotonic, now);
             const name = `region-${key % 3}:id-${key}${key % 4 === 0 ? '-é' : ''}`;
             // The same key as text or as bytes, whichever comes.
             const asked = step % 2 === 0 ? name : Buffer.from(name);
-            expect(d.check(asked)).toBe(model.check(name, monotonic));
-            expect(d.stats().size).toBe(model.seen.size);
+            const mustRemember = guarantee.remembers(name, monotonic);
+            const answer = d.check(asked);
+            expect(answer).toBe(model.check(name, monotonic));
+            if (mustRemember) expect(answer).toBe('duplicate');
+            if (answer === 'duplicate') expect(everSeen.has(name)).toBe(true);
+            everSeen.add(name);
+            // The guarantee runs from a key's first sighting (the last 'first' answer): later
+            // duplicates do not extend it, and only keys answered 'first' count as newer keys.
+            if (answer === 'first') guarantee.record(name, monotonic, monotonic);
+            expect(d.stats()).toMatchObject({
+              size: model.size,
+              expired: model.expired,
+              evictedInsideWindow: model.evictedInsideWindow,
+            });
+            expect(model.size).toBeLessThanOrEqual(2 * maxKeys);
           }
         },
       ),
@@ -170,7 +265,7 @@ describe('Deduplicator', () => {
     );
   });
 
-  it('answers has/add/check exactly like the model, restores with past times included', () => {
+  it('answers has/add/check exactly like its rules, restores with past times included', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10 }),
@@ -182,7 +277,7 @@ describe('Deduplicator', () => {
             fc.integer({ min: -3, max: 15 }),
             fc.integer({ min: 0, max: 60 }),
           ),
-          { maxLength: 300 },
+          { maxLength: 300, size: 'max' },
         ),
         (maxKeys, windowMs, steps) => {
           let now = 1_000;
@@ -192,7 +287,7 @@ describe('Deduplicator', () => {
             ...(windowMs === Number.POSITIVE_INFINITY ? {} : { windowMs }),
             now: () => now,
           });
-          const model = new ModelDedup(maxKeys, windowMs);
+          const model = new GenerationModel(maxKeys, windowMs);
           for (const [op, key, step, age] of steps) {
             now += step;
             monotonic = Math.max(monotonic, now);
@@ -201,7 +296,11 @@ describe('Deduplicator', () => {
             if (op === 'check') expect(d.check(asked)).toBe(model.check(name, monotonic));
             else if (op === 'has') expect(d.has(asked)).toBe(model.has(name, monotonic));
             else expect(d.add(asked, monotonic - age)).toBe(model.add(name, monotonic, monotonic - age));
-            expect(d.stats().size).toBe(model.seen.size);
+            expect(d.stats()).toMatchObject({
+              size: model.size,
+              expired: model.expired,
+              evictedInsideWindow: model.evictedInsideWindow,
+            });
           }
         },
       ),

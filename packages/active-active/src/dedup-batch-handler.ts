@@ -159,7 +159,7 @@ export function dedupBatch(
     }
   };
   const runConfig = {
-    eachBatch: eachBatch as (payload: EachBatchPayload) => Promise<void>,
+    eachBatch,
     eachBatchAutoResolve: false as const,
   };
   return Object.assign(eachBatch, { events: state.events, stats: () => state.stats(), runConfig });

@@ -160,11 +160,13 @@ export class Deduplicator {
   check(key: string | Uint8Array): 'first' | 'duplicate' {
     const fp = this.#fingerprint(key);
     this.#checks++;
-    if (this.#hasFp(fp.hi, fp.lo)) {
+    const now = this.#tick();
+    const slot = this.#slotFor(fp.hi, fp.lo);
+    if (slot < 0) {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#addFp(fp.hi, fp.lo, undefined);
+    this.#insert(slot, fp.hi, fp.lo, now, now);
     return 'first';
   }
 
@@ -216,13 +218,9 @@ export class Deduplicator {
   }
 
   #hasFp(hi: number, lo: number): boolean {
-    if (this.#windowed) this.#expire(this.#clock());
-    // Both generations may be probed: load the previous one's line first, so that its cache miss
-    // overlaps the current one's instead of following it.
-    if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
-    const slot = this.#probe(this.#tableC, hi, lo);
-    if (!this.#isFree(this.#tableC, slot)) return true;
-    if (this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo))) return true;
+    this.#tick();
+    const slot = this.#slotFor(hi, lo);
+    if (slot < 0) return true;
     this.#hintHi = hi;
     this.#hintLo = lo;
     this.#hintSlot = slot;
@@ -230,36 +228,58 @@ export class Deduplicator {
   }
 
   #addFp(hi: number, lo: number, seenAtMs: number | undefined): boolean {
+    const now = this.#tick();
     let at = 0;
-    let now = 0;
     if (this.#windowed) {
-      now = this.#clock();
-      this.#expire(now);
       at = Math.min(seenAtMs ?? now, now);
       if (now - at >= this.windowMs) return false;
     }
-    let slot: number;
-    if (this.#hintSlot >= 0 && this.#hintHi === hi && this.#hintLo === lo) slot = this.#hintSlot;
-    else {
-      slot = this.#probe(this.#tableC, hi, lo);
-      if (!this.#isFree(this.#tableC, slot)) return false;
-      if (this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo))) return false;
-    }
+    const hinted = this.#hintSlot >= 0 && this.#hintHi === hi && this.#hintLo === lo;
+    const slot = hinted ? this.#hintSlot : this.#slotFor(hi, lo);
+    if (slot < 0) return false;
+    this.#insert(slot, hi, lo, at, now);
+    return true;
+  }
+
+  /**
+   * The time for a window's bookkeeping, after forgetting what left the window; 0 without a window
+   * (the clock is then never read: a `Date.now()` costs ~50 ns).
+   */
+  #tick(): number {
+    if (!this.#windowed) return 0;
+    const now = this.#clock();
+    this.#expire(now);
+    return now;
+  }
+
+  /** The free slot of the current generation where `hi:lo` goes, or -1 when either generation holds it. */
+  #slotFor(hi: number, lo: number): number {
+    // Both generations may be probed: load the previous one's line first, so that its cache miss
+    // overlaps the current one's instead of following it.
+    if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
+    const slot = this.#probe(this.#tableC, hi, lo);
+    if (!this.#isFree(this.#tableC, slot)) return -1;
+    if (this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo))) return -1;
+    return slot;
+  }
+
+  /** Puts `hi:lo`, first seen at `at`, into `slot` of the current generation (found free for it). */
+  #insert(slot: number, hi: number, lo: number, at: number, now: number): void {
+    let free = slot;
     if (this.#countC === this.maxKeys) {
       this.#rotate(now);
-      slot = this.#probe(this.#tableC, hi, lo);
+      free = this.#probe(this.#tableC, hi, lo);
     }
     this.#hintSlot = -1;
     const table = this.#tableC;
-    table[slot * 2] = hi;
-    table[slot * 2 + 1] = lo;
+    table[free * 2] = hi;
+    table[free * 2 + 1] = lo;
     if (this.#windowed) {
       this.#timesC[this.#countC] = at;
       if (at < this.#firstAtC) this.#firstAtC = at;
       if (at > this.#lastAtC) this.#lastAtC = at;
     }
     this.#countC++;
-    return true;
   }
 
   #clock(): number {

@@ -11,7 +11,7 @@ export interface InFlight {
  * The keys being handled now, by fingerprint (the Deduplicator's notion of "the same key"). One
  * key in flight (kafkajs's default of one partition at a time) needs no map; more go into a map by
  * the fingerprint's low 30 bits (a small integer), chained when two share those. Waiters are rare
- * (concurrent copies of one key), so the common path allocates one small record and no promise.
+ * (concurrent copies of one key), so the common path makes no promise, and reuses its entry.
  */
 export class InFlightKeys {
   #solo: InFlight | null = null;

@@ -4,6 +4,7 @@ import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Ka
 import type { ResolvedConfig } from './client-config.js';
 import { MirrorKitClientError } from './client-error.js';
 import type { ConsumerEvents, FailoverReport, TranslatedPosition } from './client-events.js';
+import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { type MessageOrigin, messageOrigin } from './message-origin.js';
 
@@ -67,30 +68,6 @@ export interface MirrorKitRunConfig {
   autoCommitInterval?: number | null;
   autoCommitThreshold?: number | null;
   eachBatchAutoResolve?: boolean;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<undefined>((resolveTimeout) => {
-      timer = setTimeout(() => resolveTimeout(undefined), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new MirrorKitClientError('CLIENT_CLUSTER_UNREACHABLE', `${what} timed out after ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -184,13 +161,19 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     // seconds. A failed listing is simply retried at the next refresh.
     const admin = this.#config.kafka(alias).admin({ retry: { retries: 1, initialRetryTime: 200 } });
     try {
-      const all = await withDeadline(
+      const timeoutMs = this.#options.metadataTimeoutMs ?? 5000;
+      const all = await raceDeadline(
         (async () => {
           await admin.connect();
           return admin.listTopics();
         })(),
-        this.#options.metadataTimeoutMs ?? 5000,
-        `listing topics on ${alias}`,
+        timeoutMs,
+        () => {
+          throw new MirrorKitClientError(
+            'CLIENT_CLUSTER_UNREACHABLE',
+            `listing topics on ${alias} timed out after ${timeoutMs} ms`,
+          );
+        },
       );
       return all.filter((topic) => patterns.some((pattern) => pattern.test(topic))).sort();
     } finally {
@@ -399,7 +382,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
           // failback starts from them). A dead one cannot answer; waiting would only add to the
           // outage, and the stale-epoch guard already keeps its consumer from delivering.
           if (!this.#monitor.isUnhealthy(from))
-            await withTimeout(stopping, this.#options.stopTimeoutMs ?? 3000);
+            await raceDeadline(stopping, this.#options.stopTimeoutMs ?? 3000, () => undefined);
         }
         const stoppedAt = Date.now();
         const translation = await this.#translate(from, target, kind);
@@ -555,7 +538,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       // fetch in flight, up to maxWaitTimeInMs); on a dead one nothing can, so do not wait long.
       const reachable = inner !== null && (await this.#monitor.probe(this.#active)).reachable;
       const limit = reachable ? 60_000 : (this.#options.stopTimeoutMs ?? 3000);
-      if (inner) await withTimeout(inner.disconnect(), limit).catch(() => undefined);
+      if (inner) await raceDeadline(inner.disconnect(), limit, () => undefined).catch(() => undefined);
     });
     await this.#monitor.stop();
   }

@@ -3,6 +3,7 @@ import type { Producer, ProducerConfig, ProducerRecord, RecordMetadata } from 'k
 import type { ResolvedConfig } from './client-config.js';
 import { MirrorKitClientError } from './client-error.js';
 import type { ProducerEvents } from './client-events.js';
+import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** Options of {@link MirrorKitProducer}. */
@@ -31,16 +32,6 @@ interface Waiting {
   resolve: (metadata: RecordMetadata[]) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<undefined>((resolveTimeout) => {
-      timer = setTimeout(() => resolveTimeout(undefined), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 interface LeavingSignal {
@@ -236,7 +227,7 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
       leaving.resolve({ left: from });
       const old = this.#inner;
       this.#inner = null;
-      if (old) await withTimeout(old.disconnect(), 3000).catch(() => undefined);
+      if (old) await raceDeadline(old.disconnect(), 3000, () => undefined).catch(() => undefined);
       this.#inner = await this.#connectTo(target);
       this.#active = target;
     })();

@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type Admin, Kafka } from 'kafkajs';
 import type { ClusterConnection, ResolvedConfig } from './client-config.js';
 import type { ClusterHealth } from './client-events.js';
+import { firstLine, raceDeadline } from './deadline.js';
 
 /** When a cluster counts as down. Defaults are chosen so one slow call never flips regions. */
 export interface HealthMonitorOptions {
@@ -32,20 +33,6 @@ interface ClusterState {
   admin: Admin | null;
   unhealthy: boolean;
   probing: boolean;
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -163,13 +150,16 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     const now = Date.now();
     try {
       const admin = this.#probeAdmin(alias);
-      await withTimeout(
+      const timeoutMs = this.#options.probeTimeoutMs;
+      await raceDeadline(
         (async () => {
           await admin.connect();
           await admin.describeCluster();
         })(),
-        this.#options.probeTimeoutMs,
-        `probe of ${alias}`,
+        timeoutMs,
+        () => {
+          throw new Error(`probe of ${alias} timed out after ${timeoutMs} ms`);
+        },
       );
       const wasUnhealthy = state.unhealthy;
       state.unhealthy = false;
@@ -193,7 +183,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
         reachable: false,
         consecutiveFailures: state.health.consecutiveFailures + 1,
         failingSinceMs,
-        lastError: oneLine(error),
+        lastError: firstLine(error),
         checkedAtMs: now,
       };
       this.emit('health', state.health);

@@ -3,7 +3,7 @@ import type { Batch, EachBatchPayload, EachMessagePayload, KafkaMessage } from '
 import type { DedupEvents, DedupHandlerStats, DedupOptions } from './dedup-handler.js';
 import { readDedupKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
-import { fingerprintAccess } from './deduplicator.js';
+import { fingerprintAccess, isRemembered } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
 
 /** The part of kafkajs's `eachBatch` payload {@link dedupBatch} uses. */
@@ -37,10 +37,12 @@ export interface DedupBatchHandler {
  * stops, the partition is sought, or the handler pauses it), skipping duplicates exactly as
  * `dedup()` does, with the same counters and events.
  *
- * What it adds: it reads the keys of the next messages ahead of handling them and loads their
- * places in the {@link Deduplicator}'s table, so a large seen-set's memory reads overlap across a
- * batch instead of costing one at a time — at 1M keys the table outgrows the CPU caches and this
- * is most of what dedup costs.
+ * What it adds: it reads the keys of the next messages ahead of handling them and looks them up
+ * in the {@link Deduplicator} together, so a large seen-set's memory reads overlap across a batch
+ * instead of costing one at a time (at 1M keys the tables outgrow the CPU caches, and single
+ * lookups were most of what dedup cost); a message's turn then uses that answer unless the
+ * seen-set changed in a way that could affect it. Reading the keys ahead also brings the
+ * messages into the CPU caches before their turn, which speeds up the handling itself.
  *
  * Run it with `eachBatchAutoResolve: false` (spread {@link DedupBatchHandler.runConfig}): kafkajs
  * otherwise resolves a whole batch even when the handler stopped early, and the messages not yet
@@ -79,6 +81,7 @@ export function dedupBatch(
     // message's turn, so a batch of thousands keeps no more alive than kafkajs's own loop does.
     const keys: (string | null | false)[] = new Array(WINDOW);
     const fps = new Uint32Array(WINDOW * 2);
+    const answers = new Float64Array(WINDOW);
     const keyed: (EachMessagePayload | undefined)[] | undefined = keyOf ? new Array(WINDOW) : undefined;
     // Without a keyOf only the message's key is read: one reused payload serves every message.
     const scratch: EachMessagePayload = {
@@ -117,8 +120,8 @@ export function dedupBatch(
       }
       const fromSlot = from & (WINDOW - 1);
       const toSlot = fromSlot + (read - from);
-      fingerprintAccess.prefetch(deduplicator, fps, fromSlot, Math.min(toSlot, WINDOW));
-      if (toSlot > WINDOW) fingerprintAccess.prefetch(deduplicator, fps, 0, toSlot - WINDOW);
+      fingerprintAccess.resolve(deduplicator, fps, fromSlot, Math.min(toSlot, WINDOW), answers);
+      if (toSlot > WINDOW) fingerprintAccess.resolve(deduplicator, fps, 0, toSlot - WINDOW, answers);
     };
 
     for (let i = 0; i < count; i++) {
@@ -140,12 +143,14 @@ export function dedupBatch(
         const hi = fps[slot * 2] as number;
         const lo = fps[slot * 2 + 1] as number;
         if (inFlight.find(hi, lo) !== undefined) await inFlight.waitFor(hi, lo);
-        // What DedupState.process does, inline: one promise per record fewer.
-        if (!state.skipIfSeen(p, hi, lo, key)) {
+        // What DedupState.process does, inline: one promise per record fewer. The answer read
+        // ahead spares the Deduplicator's tables while it is still good.
+        const answer = state.seen(p, hi, lo, key, answers[slot] as number);
+        if (!isRemembered(answer)) {
           const mine = inFlight.enter(hi, lo);
           try {
             await handler(p);
-            const persisting = state.handled(p, hi, lo, key);
+            const persisting = state.handled(p, hi, lo, key, answer);
             if (persisting !== undefined) await persisting;
           } finally {
             inFlight.leave(mine);

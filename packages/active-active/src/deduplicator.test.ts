@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Deduplicator, MirrorKitDedupError } from './deduplicator.js';
+import {
+  Deduplicator,
+  fingerprintAccess,
+  isRemembered,
+  MirrorKitDedupError,
+  NO_ANSWER,
+} from './deduplicator.js';
+import { fingerprint } from './key-fingerprint.js';
 
 /**
  * The guarantee as a model: a Map in first-seen order, forgetting a key exactly when it leaves
@@ -174,12 +181,15 @@ describe('Deduplicator', () => {
       expect(() => new Deduplicator(options)).toThrow(MirrorKitDedupError);
   });
 
-  it('reserves 32 bytes per key, 48 with a window (a power-of-two maxKeys)', () => {
-    expect(new Deduplicator({ maxKeys: 1 << 20 }).reservedBytes / (1 << 20)).toBe(32);
-    expect(new Deduplicator({ maxKeys: 1 << 20, windowMs: 1000 }).reservedBytes / (1 << 20)).toBe(48);
+  it('reserves 32 bytes per key, 48 with a window (a power-of-two maxKeys), and 18 KB for pending keys', () => {
+    const pendingBytes = 18 * 1024;
+    expect((new Deduplicator({ maxKeys: 1 << 20 }).reservedBytes - pendingBytes) / (1 << 20)).toBe(32);
+    expect(
+      (new Deduplicator({ maxKeys: 1 << 20, windowMs: 1000 }).reservedBytes - pendingBytes) / (1 << 20),
+    ).toBe(48);
     // Just above a power of two the tables double: the stated worst case.
     const worst = new Deduplicator({ maxKeys: (1 << 20) + 1, windowMs: 1000 });
-    expect(worst.reservedBytes / ((1 << 20) + 1)).toBeLessThanOrEqual(80);
+    expect((worst.reservedBytes - pendingBytes) / ((1 << 20) + 1)).toBeLessThanOrEqual(80);
   });
 
   it('takes a key as text or as its UTF-8 bytes: the same key either way', () => {
@@ -307,6 +317,75 @@ describe('Deduplicator', () => {
       { numRuns: 500 },
     );
   });
+
+  it('answers exactly like its rules through held answers (read ahead, handed back any number of operations later)', () => {
+    // What dedup() and dedupBatch() do: read an answer (alone or a batch at once), hand it back
+    // with later lookups and adds of the key. Past 256 new keys the pending ones are written out
+    // (flushes); an answer must never outlive what it says, whatever happened since.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1200 }),
+        fc.oneof(fc.integer({ min: 50, max: 3000 }), fc.constant(Number.POSITIVE_INFINITY)),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('lookup', 'add', 'add', 'resolve', 'check'),
+            fc.integer({ min: 0, max: 3000 }),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+          { minLength: 500, maxLength: 4000, size: 'max' },
+        ),
+        (maxKeys, windowMs, steps) => {
+          let now = 1_000;
+          const d = new Deduplicator({
+            maxKeys,
+            ...(windowMs === Number.POSITIVE_INFINITY ? {} : { windowMs }),
+            now: () => now,
+          });
+          const model = new GenerationModel(maxKeys, windowMs);
+          const held = new Map<number, number>();
+          const fp = { hi: 0, lo: 0 };
+          const nameOf = (key: number) => `us-east:evt-${key}`;
+          for (const [op, key, step] of steps) {
+            now += step;
+            fingerprint(nameOf(key), fp);
+            const known = held.get(key) ?? NO_ANSWER;
+            if (op === 'lookup') {
+              const answer = fingerprintAccess.lookup(d, fp.hi, fp.lo, known);
+              expect(isRemembered(answer)).toBe(model.has(nameOf(key), now));
+              held.set(key, answer);
+            } else if (op === 'add') {
+              const wasNew = !model.has(nameOf(key), now);
+              model.add(nameOf(key), now, now);
+              fingerprintAccess.add(d, fp.hi, fp.lo, known);
+              expect(d.has(nameOf(key))).toBe(true);
+              if (wasNew) expect(d.stats().size).toBe(model.size);
+            } else if (op === 'resolve') {
+              // The next keys from this one, resolved together, as dedupBatch reads ahead.
+              const keys = Array.from({ length: 1 + (key % 64) }, (_, i) => (key + i * 7) % 3001);
+              const fps = new Uint32Array(keys.length * 2);
+              keys.forEach((k, i) => {
+                fingerprint(nameOf(k), fp);
+                fps[i * 2] = fp.hi;
+                fps[i * 2 + 1] = fp.lo;
+              });
+              const answers = new Float64Array(keys.length);
+              fingerprintAccess.resolve(d, fps, 0, keys.length, answers);
+              keys.forEach((k, i) => {
+                expect(isRemembered(answers[i] as number)).toBe(model.has(nameOf(k), now));
+                held.set(k, answers[i] as number);
+              });
+            } else expect(d.check(nameOf(key))).toBe(model.check(nameOf(key), now));
+            expect(d.stats()).toMatchObject({
+              size: model.size,
+              expired: model.expired,
+              evictedInsideWindow: model.evictedInsideWindow,
+            });
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 60_000);
 
   it('never reports a key inside its window as first-seen while under the count bound', () => {
     fc.assert(

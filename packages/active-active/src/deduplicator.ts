@@ -49,15 +49,36 @@ export class MirrorKitDedupError extends MirrorKitError {
  * @internal
  */
 export const fingerprintAccess = {
-  has: (_d: Deduplicator, _hi: number, _lo: number): boolean => false,
-  add: (_d: Deduplicator, _hi: number, _lo: number): void => undefined,
   /**
-   * Loads the table lines that checks of fingerprints `from` to `to` (exclusive) of `fps` (hi and
-   * lo word side by side; (0, 0) for none) will probe, so that the cache misses of a batch overlap
-   * instead of following one another. Changes nothing.
+   * Whether `hi:lo` is remembered, as an answer (see {@link isRemembered}) to hand back to a later
+   * `lookup` or `add` of the same key: `known`, an earlier answer for it (or {@link NO_ANSWER}),
+   * spares reading the tables while it is still good.
    */
-  prefetch: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number): void => undefined,
+  lookup: (_d: Deduplicator, _hi: number, _lo: number, _known: number): number => NO_ANSWER,
+  /** Remembers `hi:lo` (unless it is); `known` as for `lookup`. */
+  add: (_d: Deduplicator, _hi: number, _lo: number, _known: number): void => undefined,
+  /**
+   * Answers for fingerprints `from` to `to` (exclusive) of `fps` (hi and lo word side by side;
+   * (0, 0) for none) into the same places of `answers`, reading the tables for all of them at
+   * once, so that their cache misses overlap instead of following one another. Changes nothing.
+   */
+  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Float64Array): void =>
+    undefined,
 };
+
+/** No answer known yet (see {@link fingerprintAccess}). @internal */
+export const NO_ANSWER = -1;
+
+/** Whether an answer of {@link fingerprintAccess} says "remembered". @internal */
+export function isRemembered(answer: number): boolean {
+  return answer % 2 === 1;
+}
+
+// Keys accepted into the current generation are first kept in a small pending set, and written to
+// its table in bulk, up to PENDING at a time: with a large table each write is a cache (and TLB)
+// miss, and bulk writes overlap them. The pending set of the last flush stays searchable until the
+// next one, so that an answer read from the tables stays good across one flush (see #answer).
+const PENDING = 256;
 
 /**
  * Remembers which keys (region-prefixed ids such as `us-east:order-12345`) were seen, in O(1)
@@ -83,7 +104,9 @@ export const fingerprintAccess = {
  * Keys are kept as 64-bit fingerprints, not strings, whatever the key length: per generation a
  * table of 8-byte slots at most half full (16–32 bytes per key of `maxKeys`, as its size rounds up
  * to a power of two) and, with a window, 8 bytes per key for when it was first seen. That is 33.6
- * bytes per key of `maxKeys` at 1M, 50.3 with a window; 64 and 80 at worst. Two different keys
+ * bytes per key of `maxKeys` at 1M, 50.3 with a window; 64 and 80 at worst; plus 18 KB for new
+ * keys, which are written to the large tables in bulk, 256 at a time, so that the cache misses of
+ * those writes overlap. Two different keys
  * share a fingerprint with probability about 2^-64 per pair, so with two million keys remembered a
  * new key is mistaken for a duplicate with probability about 10^-13.
  *
@@ -119,21 +142,36 @@ export class Deduplicator {
   #duplicates = 0;
   #expired = 0;
   #evictedInsideWindow = 0;
-  // Written by #prefetch and #hasFp so that their loads are not optimised away.
+  // Keys of C not yet in its table (in arrival order, and indexed), and the index of those
+  // written at the last flush. Each index: open addressing, at most a quarter full.
+  readonly #pendingMax: number;
+  readonly #pending: Uint32Array;
+  #pendingCount = 0;
+  readonly #indexMask: number;
+  #indexNew: Uint32Array;
+  #indexFlushed: Uint32Array;
+  // An answer is `epoch * 2 + (remembered ? 1 : 0)`, epoch the number of flushes when the tables
+  // were read. It stays good while at most one flush happened since (every key added since then is
+  // in one of the two indexes) and no generation was forgotten (#validFrom moved past it).
+  #flushes = 0;
+  #validFrom = 0;
+  // Written by the bulk loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
-  // has(key) then add(key) for the same key string is a common pattern: hash once...
+  // has(key) then add(key) for the same key string is a common pattern: hash once and read the
+  // tables once.
   #fpKey: string | null = null;
-  // ...and probe once: after has() found hi:lo in neither generation, the free slot of C where it
-  // goes, valid until a table next changes.
-  #hintHi = 0;
-  #hintLo = 0;
-  #hintSlot = -1;
+  #lastHi = 0;
+  #lastLo = 0;
+  #lastAnswer = NO_ANSWER;
 
   static {
-    fingerprintAccess.has = (d, hi, lo) => d.#hasFp(hi, lo);
-    fingerprintAccess.add = (d, hi, lo) => void d.#addFp(hi, lo, undefined);
-    fingerprintAccess.prefetch = (d, fps, from, to) => d.#prefetch(fps, from, to);
+    fingerprintAccess.lookup = (d, hi, lo, known) => {
+      d.#tick();
+      return d.#answer(hi, lo, known);
+    };
+    fingerprintAccess.add = (d, hi, lo, known) => void d.#addFp(hi, lo, undefined, known);
+    fingerprintAccess.resolve = (d, fps, from, to, answers) => d.#resolve(fps, from, to, answers);
   }
 
   constructor(options: DeduplicatorOptions = {}) {
@@ -154,6 +192,12 @@ export class Deduplicator {
     this.#tableP = new Uint32Array(slots * 2);
     this.#timesC = new Float64Array(this.#windowed ? maxKeys : 0);
     this.#timesP = new Float64Array(this.#windowed ? maxKeys : 0);
+    // A seen-set that fits the caches gains nothing from bulk writes: small ones stay small.
+    this.#pendingMax = Math.min(PENDING, slots / 2);
+    this.#pending = new Uint32Array(this.#pendingMax * 2);
+    this.#indexMask = this.#pendingMax * 4 - 1;
+    this.#indexNew = new Uint32Array(this.#pendingMax * 8);
+    this.#indexFlushed = new Uint32Array(this.#pendingMax * 8);
   }
 
   /** Records `key` as seen and says whether it had been seen (and not yet forgotten) before. */
@@ -161,19 +205,23 @@ export class Deduplicator {
     const fp = this.#fingerprint(key);
     this.#checks++;
     const now = this.#tick();
-    const slot = this.#slotFor(fp.hi, fp.lo);
-    if (slot < 0) {
+    if (isRemembered(this.#answer(fp.hi, fp.lo, NO_ANSWER))) {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#insert(slot, fp.hi, fp.lo, now, now);
+    this.#insert(fp.hi, fp.lo, now, now);
     return 'first';
   }
 
   /** Whether `key` is remembered, without recording it (for "process, then remember"). */
   has(key: string | Uint8Array): boolean {
     const fp = this.#fingerprint(key);
-    return this.#hasFp(fp.hi, fp.lo);
+    this.#tick();
+    const answer = this.#answer(fp.hi, fp.lo, NO_ANSWER);
+    this.#lastHi = fp.hi;
+    this.#lastLo = fp.lo;
+    this.#lastAnswer = answer;
+    return isRemembered(answer);
   }
 
   /**
@@ -183,7 +231,8 @@ export class Deduplicator {
    */
   add(key: string | Uint8Array, seenAtMs?: number): boolean {
     const fp = this.#fingerprint(key);
-    return this.#addFp(fp.hi, fp.lo, seenAtMs);
+    const known = fp.hi === this.#lastHi && fp.lo === this.#lastLo ? this.#lastAnswer : NO_ANSWER;
+    return this.#addFp(fp.hi, fp.lo, seenAtMs, known);
   }
 
   /** Counters since construction. */
@@ -200,7 +249,13 @@ export class Deduplicator {
   /** Bytes reserved by the typed arrays: the whole cost of remembering keys. */
   get reservedBytes(): number {
     return (
-      this.#tableC.byteLength + this.#tableP.byteLength + this.#timesC.byteLength + this.#timesP.byteLength
+      this.#tableC.byteLength +
+      this.#tableP.byteLength +
+      this.#timesC.byteLength +
+      this.#timesP.byteLength +
+      this.#pending.byteLength +
+      this.#indexNew.byteLength +
+      this.#indexFlushed.byteLength
     );
   }
 
@@ -217,27 +272,15 @@ export class Deduplicator {
     return this.#fp;
   }
 
-  #hasFp(hi: number, lo: number): boolean {
-    this.#tick();
-    const slot = this.#slotFor(hi, lo);
-    if (slot < 0) return true;
-    this.#hintHi = hi;
-    this.#hintLo = lo;
-    this.#hintSlot = slot;
-    return false;
-  }
-
-  #addFp(hi: number, lo: number, seenAtMs: number | undefined): boolean {
+  #addFp(hi: number, lo: number, seenAtMs: number | undefined, known: number): boolean {
     const now = this.#tick();
     let at = 0;
     if (this.#windowed) {
       at = Math.min(seenAtMs ?? now, now);
       if (now - at >= this.windowMs) return false;
     }
-    const hinted = this.#hintSlot >= 0 && this.#hintHi === hi && this.#hintLo === lo;
-    const slot = hinted ? this.#hintSlot : this.#slotFor(hi, lo);
-    if (slot < 0) return false;
-    this.#insert(slot, hi, lo, at, now);
+    if (isRemembered(this.#answer(hi, lo, known))) return false;
+    this.#insert(hi, lo, at, now);
     return true;
   }
 
@@ -252,34 +295,108 @@ export class Deduplicator {
     return now;
   }
 
-  /** The free slot of the current generation where `hi:lo` goes, or -1 when either generation holds it. */
-  #slotFor(hi: number, lo: number): number {
+  /** Whether `hi:lo` is remembered, as an answer; `known`, an earlier answer for it, if still good, spares the tables. */
+  #answer(hi: number, lo: number, known: number): number {
+    if (this.#inIndex(this.#indexNew, hi, lo) || this.#inIndex(this.#indexFlushed, hi, lo))
+      return this.#flushes * 2 + 1;
+    if (known >= 0) {
+      const epoch = Math.floor(known / 2);
+      if (epoch >= this.#validFrom && this.#flushes - epoch <= 1) return known;
+    }
+    return this.#flushes * 2 + (this.#inTables(hi, lo) ? 1 : 0);
+  }
+
+  /** Whether either generation's table holds `hi:lo` (not counting the pending keys). */
+  #inTables(hi: number, lo: number): boolean {
     // Both generations may be probed: load the previous one's line first, so that its cache miss
     // overlaps the current one's instead of following it.
     if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
-    const slot = this.#probe(this.#tableC, hi, lo);
-    if (!this.#isFree(this.#tableC, slot)) return -1;
-    if (this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo))) return -1;
-    return slot;
+    if (!this.#isFree(this.#tableC, this.#probe(this.#tableC, hi, lo))) return true;
+    return this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo));
   }
 
-  /** Puts `hi:lo`, first seen at `at`, into `slot` of the current generation (found free for it). */
-  #insert(slot: number, hi: number, lo: number, at: number, now: number): void {
-    let free = slot;
-    if (this.#countC === this.maxKeys) {
-      this.#rotate(now);
-      free = this.#probe(this.#tableC, hi, lo);
-    }
-    this.#hintSlot = -1;
-    const table = this.#tableC;
-    table[free * 2] = hi;
-    table[free * 2 + 1] = lo;
+  /** Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current generation. */
+  #insert(hi: number, lo: number, at: number, now: number): void {
+    if (this.#countC === this.maxKeys) this.#rotate(now);
+    const index = this.#indexNew;
+    const slot = this.#indexSlot(index, hi, lo);
+    index[slot * 2] = hi;
+    index[slot * 2 + 1] = lo;
+    this.#pending[this.#pendingCount * 2] = hi;
+    this.#pending[this.#pendingCount * 2 + 1] = lo;
+    this.#pendingCount++;
     if (this.#windowed) {
       this.#timesC[this.#countC] = at;
       if (at < this.#firstAtC) this.#firstAtC = at;
       if (at > this.#lastAtC) this.#lastAtC = at;
     }
     this.#countC++;
+    if (this.#pendingCount === this.#pendingMax) this.#flush();
+  }
+
+  /** Writes the pending keys to the current generation's table. */
+  #flush(): void {
+    const table = this.#tableC;
+    const pending = this.#pending;
+    const count = this.#pendingCount;
+    // Load every line first (their misses overlap), then write.
+    let sink = 0;
+    for (let i = 0; i < count; i++)
+      sink ^= table[this.#home(pending[i * 2] as number, pending[i * 2 + 1] as number) * 2] as number;
+    this.#sink ^= sink;
+    for (let i = 0; i < count; i++) {
+      const hi = pending[i * 2] as number;
+      const lo = pending[i * 2 + 1] as number;
+      const slot = this.#probe(table, hi, lo);
+      table[slot * 2] = hi;
+      table[slot * 2 + 1] = lo;
+    }
+    this.#pendingCount = 0;
+    // The keys just written stay in an index for one more flush; the older index is emptied.
+    const emptied = this.#indexFlushed;
+    emptied.fill(0);
+    this.#indexFlushed = this.#indexNew;
+    this.#indexNew = emptied;
+    this.#flushes++;
+  }
+
+  #resolve(fps: Uint32Array, from: number, to: number, answers: Float64Array): void {
+    this.#tick();
+    const current = this.#tableC;
+    const previous = this.#countP > 0 ? this.#tableP : null;
+    // Each load's result feeds only a running xor, so the CPU keeps many of them in flight at
+    // once: a loop with little else in its body to fill the reorder window.
+    let sink = 0;
+    for (let i = from; i < to; i++) {
+      const hi = fps[i * 2] as number;
+      const lo = fps[i * 2 + 1] as number;
+      if (hi === 0 && lo === 0) continue;
+      const at = this.#home(hi, lo) * 2;
+      sink ^= current[at] as number;
+      if (previous !== null) sink ^= previous[at] as number;
+    }
+    this.#sink ^= sink;
+    for (let i = from; i < to; i++) {
+      const hi = fps[i * 2] as number;
+      const lo = fps[i * 2 + 1] as number;
+      answers[i] = hi === 0 && lo === 0 ? NO_ANSWER : this.#answer(hi, lo, NO_ANSWER);
+    }
+  }
+
+  #inIndex(index: Uint32Array, hi: number, lo: number): boolean {
+    const slot = this.#indexSlot(index, hi, lo);
+    return !(index[slot * 2] === 0 && index[slot * 2 + 1] === 0);
+  }
+
+  /** The slot of `index` holding `hi:lo`, or the free slot where it would go. */
+  #indexSlot(index: Uint32Array, hi: number, lo: number): number {
+    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.#indexMask;
+    for (;;) {
+      const h = index[slot * 2] as number;
+      const l = index[slot * 2 + 1] as number;
+      if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
+      slot = (slot + 1) & this.#indexMask;
+    }
   }
 
   #clock(): number {
@@ -299,6 +416,7 @@ export class Deduplicator {
 
   /** The current generation becomes the previous one; the previous one is forgotten. */
   #rotate(now: number): void {
+    this.#flush();
     if (this.#countP > 0) this.#dropPrevious(now);
     const table = this.#tableP;
     this.#tableP = this.#tableC;
@@ -311,7 +429,6 @@ export class Deduplicator {
     this.#countC = 0;
     this.#firstAtC = Number.POSITIVE_INFINITY;
     this.#lastAtC = Number.NEGATIVE_INFINITY;
-    this.#hintSlot = -1;
   }
 
   /** Forgets every key of the previous generation, counting those still inside the window. */
@@ -331,24 +448,10 @@ export class Deduplicator {
     this.#tableP.fill(0);
     this.#countP = 0;
     this.#lastAtP = Number.NEGATIVE_INFINITY;
-    this.#hintSlot = -1;
-  }
-
-  // Each load's result feeds only a running xor, so the CPU keeps many of them in flight at once:
-  // a loop with little else in its body to fill the reorder window.
-  #prefetch(fps: Uint32Array, from: number, to: number): void {
-    const current = this.#tableC;
-    const previous = this.#countP > 0 ? this.#tableP : null;
-    let sink = 0;
-    for (let i = from; i < to; i++) {
-      const hi = fps[i * 2] as number;
-      const lo = fps[i * 2 + 1] as number;
-      if (hi === 0 && lo === 0) continue;
-      const at = this.#home(hi, lo) * 2;
-      sink ^= current[at] as number;
-      if (previous !== null) sink ^= previous[at] as number;
-    }
-    this.#sink ^= sink;
+    // Keys of the last flush may have been in the generation forgotten, and every answer read
+    // before now may say "remembered" of a forgotten key: a new epoch, none of them good.
+    this.#indexFlushed.fill(0);
+    this.#validFrom = ++this.#flushes;
   }
 
   #isFree(table: Uint32Array, slot: number): boolean {

@@ -368,7 +368,7 @@ describe('Deduplicator', () => {
                 fps[i * 2] = fp.hi;
                 fps[i * 2 + 1] = fp.lo;
               });
-              const answers = new Float64Array(keys.length);
+              const answers = new Int32Array(keys.length);
               fingerprintAccess.resolve(d, fps, 0, keys.length, answers);
               keys.forEach((k, i) => {
                 expect(isRemembered(answers[i] as number)).toBe(model.has(nameOf(k), now));

@@ -62,7 +62,7 @@ export const fingerprintAccess = {
    * (0, 0) for none) into the same places of `answers`, reading the tables for all of them at
    * once, so that their cache misses overlap instead of following one another. Changes nothing.
    */
-  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Float64Array): void =>
+  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Int32Array): void =>
     undefined,
 };
 
@@ -71,8 +71,12 @@ export const NO_ANSWER = -1;
 
 /** Whether an answer of {@link fingerprintAccess} says "remembered". @internal */
 export function isRemembered(answer: number): boolean {
-  return answer % 2 === 1;
+  return (answer & 1) === 1;
 }
+
+// Epochs count flushes modulo 2^30, so that an answer, `epoch << 1 | remembered`, is a small
+// non-negative integer (it is only ever compared with the last epoch or two).
+const EPOCH_MASK = 2 ** 30 - 1;
 
 // Keys accepted into the current generation are first kept in a small pending set, and written to
 // its table in bulk, up to PENDING at a time: with a large table each write is a cache (and TLB)
@@ -150,11 +154,17 @@ export class Deduplicator {
   readonly #indexMask: number;
   #indexNew: Uint32Array;
   #indexFlushed: Uint32Array;
-  // An answer is `epoch * 2 + (remembered ? 1 : 0)`, epoch the number of flushes when the tables
-  // were read. It stays good while at most one flush happened since (every key added since then is
-  // in one of the two indexes) and no generation was forgotten (#validFrom moved past it).
+  // An answer is `epoch << 1 | remembered`, epoch the number of flushes when the tables were read.
+  // It stays good while at most one flush happened since (every key added since then is in one of
+  // the two indexes) and no generation was forgotten since (which starts a new epoch, #validFrom).
   #flushes = 0;
   #validFrom = 0;
+  // Every change of what is remembered, and the last "not remembered" answer with the count of
+  // changes at the time: add() right after the lookup of the same key need not look again.
+  #changes = 0;
+  #absentHi = 0;
+  #absentLo = 0;
+  #absentAt = -1;
   // Written by the bulk loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
@@ -279,7 +289,8 @@ export class Deduplicator {
       at = Math.min(seenAtMs ?? now, now);
       if (now - at >= this.windowMs) return false;
     }
-    if (isRemembered(this.#answer(hi, lo, known))) return false;
+    const unchanged = this.#absentAt === this.#changes && hi === this.#absentHi && lo === this.#absentLo;
+    if (!unchanged && isRemembered(this.#answer(hi, lo, known))) return false;
     this.#insert(hi, lo, at, now);
     return true;
   }
@@ -298,12 +309,19 @@ export class Deduplicator {
   /** Whether `hi:lo` is remembered, as an answer; `known`, an earlier answer for it, if still good, spares the tables. */
   #answer(hi: number, lo: number, known: number): number {
     if (this.#inIndex(this.#indexNew, hi, lo) || this.#inIndex(this.#indexFlushed, hi, lo))
-      return this.#flushes * 2 + 1;
+      return (this.#flushes << 1) | 1;
+    let answer = -1;
     if (known >= 0) {
-      const epoch = Math.floor(known / 2);
-      if (epoch >= this.#validFrom && this.#flushes - epoch <= 1) return known;
+      const age = (this.#flushes - (known >>> 1)) & EPOCH_MASK;
+      if (age === 0 || (age === 1 && this.#validFrom !== this.#flushes)) answer = known;
     }
-    return this.#flushes * 2 + (this.#inTables(hi, lo) ? 1 : 0);
+    if (answer < 0) answer = (this.#flushes << 1) | (this.#inTables(hi, lo) ? 1 : 0);
+    if (!isRemembered(answer)) {
+      this.#absentHi = hi;
+      this.#absentLo = lo;
+      this.#absentAt = this.#changes;
+    }
+    return answer;
   }
 
   /** Whether either generation's table holds `hi:lo` (not counting the pending keys). */
@@ -318,6 +336,7 @@ export class Deduplicator {
   /** Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current generation. */
   #insert(hi: number, lo: number, at: number, now: number): void {
     if (this.#countC === this.maxKeys) this.#rotate(now);
+    this.#changes = (this.#changes + 1) & EPOCH_MASK;
     const index = this.#indexNew;
     const slot = this.#indexSlot(index, hi, lo);
     index[slot * 2] = hi;
@@ -357,10 +376,11 @@ export class Deduplicator {
     emptied.fill(0);
     this.#indexFlushed = this.#indexNew;
     this.#indexNew = emptied;
-    this.#flushes++;
+    this.#flushes = (this.#flushes + 1) & EPOCH_MASK;
+    this.#changes = (this.#changes + 1) & EPOCH_MASK;
   }
 
-  #resolve(fps: Uint32Array, from: number, to: number, answers: Float64Array): void {
+  #resolve(fps: Uint32Array, from: number, to: number, answers: Int32Array): void {
     this.#tick();
     const current = this.#tableC;
     const previous = this.#countP > 0 ? this.#tableP : null;
@@ -451,7 +471,9 @@ export class Deduplicator {
     // Keys of the last flush may have been in the generation forgotten, and every answer read
     // before now may say "remembered" of a forgotten key: a new epoch, none of them good.
     this.#indexFlushed.fill(0);
-    this.#validFrom = ++this.#flushes;
+    this.#flushes = (this.#flushes + 1) & EPOCH_MASK;
+    this.#validFrom = this.#flushes;
+    this.#changes = (this.#changes + 1) & EPOCH_MASK;
   }
 
   #isFree(table: Uint32Array, slot: number): boolean {

@@ -81,7 +81,7 @@ export function dedupBatch(
     // message's turn, so a batch of thousands keeps no more alive than kafkajs's own loop does.
     const keys: (string | null | false)[] = new Array(WINDOW);
     const fps = new Uint32Array(WINDOW * 2);
-    const answers = new Int32Array(WINDOW);
+    const answers = new Float64Array(WINDOW);
     const keyed: (EachMessagePayload | undefined)[] | undefined = keyOf ? new Array(WINDOW) : undefined;
     // Without a keyOf only the message's key is read: one reused payload serves every message.
     const scratch: EachMessagePayload = {

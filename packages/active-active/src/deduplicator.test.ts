@@ -326,6 +326,8 @@ describe('Deduplicator', () => {
       fc.property(
         fc.integer({ min: 1, max: 1200 }),
         fc.oneof(fc.integer({ min: 50, max: 3000 }), fc.constant(Number.POSITIVE_INFINITY)),
+        // Few keys (answers held for keys met again soon) to many (generations fill).
+        fc.integer({ min: 20, max: 3001 }),
         fc.array(
           fc.tuple(
             fc.constantFrom('lookup', 'add', 'add', 'resolve', 'check'),
@@ -334,7 +336,7 @@ describe('Deduplicator', () => {
           ),
           { minLength: 500, maxLength: 4000, size: 'max' },
         ),
-        (maxKeys, windowMs, steps) => {
+        (maxKeys, windowMs, keySpace, steps) => {
           let now = 1_000;
           const d = new Deduplicator({
             maxKeys,
@@ -345,7 +347,8 @@ describe('Deduplicator', () => {
           const held = new Map<number, number>();
           const fp = { hi: 0, lo: 0 };
           const nameOf = (key: number) => `us-east:evt-${key}`;
-          for (const [op, key, step] of steps) {
+          for (const [op, drawn, step] of steps) {
+            const key = drawn % keySpace;
             now += step;
             fingerprint(nameOf(key), fp);
             const known = held.get(key) ?? NO_ANSWER;
@@ -357,21 +360,28 @@ describe('Deduplicator', () => {
               const wasNew = !model.has(nameOf(key), now);
               model.add(nameOf(key), now, now);
               fingerprintAccess.add(d, fp.hi, fp.lo, known);
-              expect(d.has(nameOf(key))).toBe(true);
+              // An answer read before the key was added must not outlive it.
+              expect(isRemembered(fingerprintAccess.lookup(d, fp.hi, fp.lo, known))).toBe(
+                model.has(nameOf(key), now),
+              );
+              expect(d.has(nameOf(key))).toBe(model.has(nameOf(key), now));
               if (wasNew) expect(d.stats().size).toBe(model.size);
             } else if (op === 'resolve') {
               // The next keys from this one, resolved together, as dedupBatch reads ahead.
-              const keys = Array.from({ length: 1 + (key % 64) }, (_, i) => (key + i * 7) % 3001);
+              const keys = Array.from({ length: 1 + (key % 64) }, (_, i) => (key + i * 7) % keySpace);
               const fps = new Uint32Array(keys.length * 2);
               keys.forEach((k, i) => {
                 fingerprint(nameOf(k), fp);
                 fps[i * 2] = fp.hi;
                 fps[i * 2 + 1] = fp.lo;
               });
-              const answers = new Int32Array(keys.length);
+              const answers = new Float64Array(keys.length);
               fingerprintAccess.resolve(d, fps, 0, keys.length, answers);
               keys.forEach((k, i) => {
-                expect(isRemembered(answers[i] as number)).toBe(model.has(nameOf(k), now));
+                fingerprint(nameOf(k), fp);
+                const used = fingerprintAccess.lookup(d, fp.hi, fp.lo, answers[i] as number);
+                expect(isRemembered(used)).toBe(model.has(nameOf(k), now));
+                // Held as read ahead, for some later operation on the key.
                 held.set(k, answers[i] as number);
               });
             } else expect(d.check(nameOf(key))).toBe(model.check(nameOf(key), now));

@@ -61,27 +61,30 @@ export const fingerprintAccess = {
    * Answers for fingerprints `from` to `to` (exclusive) of `fps` (hi and lo word side by side;
    * (0, 0) for none) into the same places of `answers`, reading the tables for all of them at
    * once, so that their cache misses overlap instead of following one another. Changes nothing.
+   * They are for a later `lookup` or `add` of the key (which also looks among the keys added but
+   * not yet written to the tables), not final.
    */
-  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Int32Array): void =>
+  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Float64Array): void =>
     undefined,
 };
 
 /** No answer known yet (see {@link fingerprintAccess}). @internal */
-export const NO_ANSWER = -1;
+export const NO_ANSWER = 0;
 
 /** Whether an answer of {@link fingerprintAccess} says "remembered". @internal */
 export function isRemembered(answer: number): boolean {
-  return (answer & 1) === 1;
+  return answer < 0;
 }
 
-// Epochs count flushes modulo 2^30, so that an answer, `epoch << 1 | remembered`, is a small
-// non-negative integer (it is only ever compared with the last epoch or two).
-const EPOCH_MASK = 2 ** 30 - 1;
-
-// Keys accepted into the current generation are first kept in a small pending set, and written to
-// its table in bulk, up to PENDING at a time: with a large table each write is a cache (and TLB)
-// miss, and bulk writes overlap them. The pending set of the last flush stays searchable until the
-// next one, so that an answer read from the tables stays good across one flush (see #answer).
+// A key accepted into the current generation goes straight into its table when the lookup just
+// before found its place, with nothing changed since (check(); has() then add(); dedup()): that
+// line is likely still in the caches. Otherwise (an answer read ahead by dedupBatch) it waits in a
+// small pending set, written to the table in bulk, up to PENDING at a time: with a large table
+// each write is a cache (and TLB) miss, and bulk writes overlap them. Pending keys stay indexed
+// until the flush after the one that writes them, so that an answer read from the tables stays
+// good across one flush (see #answer); a key written straight to the table makes every answer
+// read before it stale instead (rare where answers are read ahead: dedupBatch writes its keys
+// through the pending set).
 const PENDING = 256;
 
 /**
@@ -154,17 +157,21 @@ export class Deduplicator {
   readonly #indexMask: number;
   #indexNew: Uint32Array;
   #indexFlushed: Uint32Array;
-  // An answer is `epoch << 1 | remembered`, epoch the number of flushes when the tables were read.
-  // It stays good while at most one flush happened since (every key added since then is in one of
-  // the two indexes) and no generation was forgotten since (which starts a new epoch, #validFrom).
-  #flushes = 0;
-  #validFrom = 0;
+  // An answer is the epoch when it was read, negated when the key was remembered. It stays good
+  // while at most one flush happened since (every key added since then is in one of the two
+  // indexes): a key written straight to the table moves the epoch on by two, and forgetting a
+  // generation starts a new epoch (#validFrom) in which no earlier answer is good.
+  #epoch = 1;
+  #validFrom = 1;
   // Every change of what is remembered, and the last "not remembered" answer with the count of
-  // changes at the time: add() right after the lookup of the same key need not look again.
+  // changes at the time: add() right after the lookup of the same key need not look again...
   #changes = 0;
   #absentHi = 0;
   #absentLo = 0;
   #absentAt = -1;
+  // ...and the free slot of the current table where it goes, when the lookup probed it (else -1).
+  #absentSlot = -1;
+  #freeSlot = -1;
   // Written by the bulk loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
@@ -219,7 +226,7 @@ export class Deduplicator {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#insert(fp.hi, fp.lo, now, now);
+    this.#insert(fp.hi, fp.lo, now, now, this.#absentSlot);
     return 'first';
   }
 
@@ -291,7 +298,7 @@ export class Deduplicator {
     }
     const unchanged = this.#absentAt === this.#changes && hi === this.#absentHi && lo === this.#absentLo;
     if (!unchanged && isRemembered(this.#answer(hi, lo, known))) return false;
-    this.#insert(hi, lo, at, now);
+    this.#insert(hi, lo, at, now, this.#absentSlot);
     return true;
   }
 
@@ -308,20 +315,30 @@ export class Deduplicator {
 
   /** Whether `hi:lo` is remembered, as an answer; `known`, an earlier answer for it, if still good, spares the tables. */
   #answer(hi: number, lo: number, known: number): number {
-    if (this.#inIndex(this.#indexNew, hi, lo) || this.#inIndex(this.#indexFlushed, hi, lo))
-      return (this.#flushes << 1) | 1;
-    let answer = -1;
-    if (known >= 0) {
-      const age = (this.#flushes - (known >>> 1)) & EPOCH_MASK;
-      if (age === 0 || (age === 1 && this.#validFrom !== this.#flushes)) answer = known;
+    const epoch = this.#epoch;
+    if (this.#pendingCount > 0 && this.#inIndex(this.#indexNew, hi, lo)) return -epoch;
+    if (known !== NO_ANSWER) {
+      const age = epoch - (known < 0 ? -known : known);
+      if (age === 0 || (age === 1 && this.#validFrom !== epoch)) {
+        if (known < 0) return -epoch;
+        // Added since, and written out at the one flush since?
+        if (age === 1 && this.#inIndex(this.#indexFlushed, hi, lo)) return -epoch;
+        this.#noteAbsent(hi, lo, -1);
+        return epoch;
+      }
     }
-    if (answer < 0) answer = (this.#flushes << 1) | (this.#inTables(hi, lo) ? 1 : 0);
-    if (!isRemembered(answer)) {
-      this.#absentHi = hi;
-      this.#absentLo = lo;
-      this.#absentAt = this.#changes;
-    }
-    return answer;
+    // Without a good answer, the tables (where every key is but the pending ones).
+    this.#freeSlot = -1;
+    if (this.#inTables(hi, lo)) return -epoch;
+    this.#noteAbsent(hi, lo, this.#freeSlot);
+    return epoch;
+  }
+
+  #noteAbsent(hi: number, lo: number, slot: number): void {
+    this.#absentHi = hi;
+    this.#absentLo = lo;
+    this.#absentAt = this.#changes;
+    this.#absentSlot = slot;
   }
 
   /** Whether either generation's table holds `hi:lo` (not counting the pending keys). */
@@ -329,21 +346,40 @@ export class Deduplicator {
     // Both generations may be probed: load the previous one's line first, so that its cache miss
     // overlaps the current one's instead of following it.
     if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
-    if (!this.#isFree(this.#tableC, this.#probe(this.#tableC, hi, lo))) return true;
+    const slot = this.#probe(this.#tableC, hi, lo);
+    if (!this.#isFree(this.#tableC, slot)) return true;
+    this.#freeSlot = slot;
     return this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo));
   }
 
-  /** Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current generation. */
-  #insert(hi: number, lo: number, at: number, now: number): void {
-    if (this.#countC === this.maxKeys) this.#rotate(now);
-    this.#changes = (this.#changes + 1) & EPOCH_MASK;
-    const index = this.#indexNew;
-    const slot = this.#indexSlot(index, hi, lo);
-    index[slot * 2] = hi;
-    index[slot * 2 + 1] = lo;
-    this.#pending[this.#pendingCount * 2] = hi;
-    this.#pending[this.#pendingCount * 2 + 1] = lo;
-    this.#pendingCount++;
+  /**
+   * Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current
+   * generation: straight into its table when `slot`, the free slot found by the lookup just
+   * before, is still the place (nothing changed since: its line is likely still in the caches),
+   * else among the pending keys. Either way it is indexed until the next flush but one.
+   */
+  #insert(hi: number, lo: number, at: number, now: number, slot: number): void {
+    let direct =
+      slot >= 0 && this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
+    if (this.#countC === this.maxKeys) {
+      this.#rotate(now);
+      direct = false;
+    }
+    this.#changes++;
+    this.#absentAt = -1;
+    if (direct) {
+      this.#tableC[slot * 2] = hi;
+      this.#tableC[slot * 2 + 1] = lo;
+      this.#epoch += 2;
+    } else {
+      const index = this.#indexNew;
+      const place = this.#indexSlot(index, hi, lo);
+      index[place * 2] = hi;
+      index[place * 2 + 1] = lo;
+      this.#pending[this.#pendingCount * 2] = hi;
+      this.#pending[this.#pendingCount * 2 + 1] = lo;
+      this.#pendingCount++;
+    }
     if (this.#windowed) {
       this.#timesC[this.#countC] = at;
       if (at < this.#firstAtC) this.#firstAtC = at;
@@ -376,11 +412,11 @@ export class Deduplicator {
     emptied.fill(0);
     this.#indexFlushed = this.#indexNew;
     this.#indexNew = emptied;
-    this.#flushes = (this.#flushes + 1) & EPOCH_MASK;
-    this.#changes = (this.#changes + 1) & EPOCH_MASK;
+    this.#epoch++;
+    this.#changes++;
   }
 
-  #resolve(fps: Uint32Array, from: number, to: number, answers: Int32Array): void {
+  #resolve(fps: Uint32Array, from: number, to: number, answers: Float64Array): void {
     this.#tick();
     const current = this.#tableC;
     const previous = this.#countP > 0 ? this.#tableP : null;
@@ -399,7 +435,9 @@ export class Deduplicator {
     for (let i = from; i < to; i++) {
       const hi = fps[i * 2] as number;
       const lo = fps[i * 2 + 1] as number;
-      answers[i] = hi === 0 && lo === 0 ? NO_ANSWER : this.#answer(hi, lo, NO_ANSWER);
+      // The tables only: whoever uses the answer looks in the (small) pending indexes then, and
+      // finds there whatever was added since, as long as the answer is still good.
+      answers[i] = hi === 0 && lo === 0 ? NO_ANSWER : this.#inTables(hi, lo) ? -this.#epoch : this.#epoch;
     }
   }
 
@@ -471,9 +509,9 @@ export class Deduplicator {
     // Keys of the last flush may have been in the generation forgotten, and every answer read
     // before now may say "remembered" of a forgotten key: a new epoch, none of them good.
     this.#indexFlushed.fill(0);
-    this.#flushes = (this.#flushes + 1) & EPOCH_MASK;
-    this.#validFrom = this.#flushes;
-    this.#changes = (this.#changes + 1) & EPOCH_MASK;
+    this.#epoch++;
+    this.#validFrom = this.#epoch;
+    this.#changes++;
   }
 
   #isFree(table: Uint32Array, slot: number): boolean {

@@ -4,20 +4,20 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
   Deduplicator,
   dedup,
-  dedupBatch,
   HybridLogicalClock,
   type LwwEntry,
   LwwMap,
-  lww,
   mergeEntries,
   stampMessage,
 } from '@mirrorkit/active-active';
 import { createTopicsAndWait } from '@mirrorkit/core';
 import { startCluster } from '@mirrorkit/testkit';
-import { type EachBatchPayload, type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
+import { type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
+import type { LoopResult, LoopVariant } from './consume-loop.js';
 import { fmt, table } from './measure.js';
 
 const KEYS = 1_000_000;
@@ -291,23 +291,6 @@ function lwwFigures(): string[][] {
 }
 
 /**
- * A Deduplicator at its steady state: 1M keys or more remembered, so new keys keep retiring old
- * generations. One per variant, reused: each run refills it with 2M keys never used before (twice
- * maxKeys: both generations), which push out all it held, so every run starts from the same state
- * without allocating (and later freeing) another 34 MB — freeing them takes a full collection,
- * which would land in some run at random.
- */
-function steadyDeduplicator(): () => Deduplicator {
-  const d = new Deduplicator({ maxKeys: KEYS });
-  let fills = 0;
-  return () => {
-    const fill = fills++;
-    for (let i = 0; i < 2 * KEYS; i++) d.add(`us-west:filler-${fill}-${i}`);
-    return d;
-  };
-}
-
-/**
  * Pins the broker's processes to the first CPU and this process to the others, so the consume loop
  * being measured does not share a core (and its caches) with the broker it reads from: otherwise
  * the broker's work lands on the consumer's core at random and is most of the round-to-round noise.
@@ -326,10 +309,6 @@ function pinApart(brokerGroup: number): string {
     return `(not pinned: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
   }
 }
-
-type BatchRun = { eachBatch: (p: EachBatchPayload) => Promise<void>; eachBatchAutoResolve: false };
-/** Builds a variant's handler (an eachMessage handler, or eachBatch run settings). */
-type Variant = (done: () => void) => ((p: EachMessagePayload) => Promise<void>) | BatchRun;
 
 async function wrapperFigures(records: number, rounds: number): Promise<string[][][]> {
   const cluster = await startCluster({ alias: 'bench' });
@@ -356,243 +335,99 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
     }
     await producer.disconnect();
 
+    // Each run in a fresh process (consume-loop.ts), on this process's CPU; rounds interleaved
+    // (each variant once, then again), median per variant.
     let run = 0;
-    async function consumeAll(handlerFor: Variant): Promise<{ perSecond: number; cpuUs: number }> {
-      const consumer = kafka.consumer({ groupId: `bench-${run++}`, maxWaitTimeInMs: 100 });
-      await consumer.connect();
-      await consumer.subscribe({ topics: ['accounts'], fromBeginning: true });
-      let finish: () => void = () => undefined;
-      const finished = new Promise<void>((resolveDone) => {
-        finish = resolveDone;
-      });
-      let seen = 0;
-      // Built before the clock starts (a variant fills its Deduplicator first); then a full
-      // collection, so no run inherits another's garbage (pnpm bench fixes the young generation's
-      // size, which a full collection would otherwise shrink).
-      const handler = handlerFor(() => {
-        if (++seen === records) finish();
-      });
-      gc();
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      await consumer.run(typeof handler === 'function' ? { eachMessage: handler } : handler);
-      // A variant that skipped records it should have handled would wait forever: fail instead.
-      let stall: NodeJS.Timeout | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        stall = setTimeout(
-          () => reject(new Error(`only ${seen} of ${records} records handled after 180 s`)),
-          180_000,
-        );
-      });
-      await Promise.race([finished, stalled]).finally(() => clearTimeout(stall));
-      const ms = performance.now() - started;
-      const cpu = process.cpuUsage(cpuBefore);
-      await consumer.disconnect();
-      return { perSecond: (records / ms) * 1000, cpuUs: (cpu.user + cpu.system) / records };
-    }
-    // Every variant does the same application work (parse the record, update a map), so the
-    // difference is what the wrappers add.
-    const parse = (p: EachMessagePayload) =>
-      JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
-    // The same handler in a per-message loop over kafkajs's eachBatch, as dedupBatch() runs it:
-    // the baseline dedupBatch() is measured against.
-    const eachBatchLoop = (handler: (p: EachMessagePayload) => Promise<void>): BatchRun => ({
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        const { batch, heartbeat, pause } = payload;
-        for (const message of batch.messages) {
-          if (!payload.isRunning() || payload.isStale()) break;
-          await handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
-          payload.resolveOffset(message.offset);
-          await heartbeat();
-          await payload.commitOffsetsIfNecessary();
-        }
-      },
-    });
-    const lwwApply = (done: () => void) => {
-      const state = new Map<string, LwwEntry<number>>();
-      const apply = lww<EachMessagePayload, number>({
-        clock: new HybridLogicalClock({ region: 'us-west' }),
-        store: { get: (k) => state.get(k), put: (k, e) => void state.set(k, e) },
-        writeOf: (p) => {
-          const body = parse(p);
-          return { key: body.account, value: body.amount };
+    const consumeIn = (variant: LoopVariant, paired: boolean): LoopResult => {
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          '--min-semi-space-size=16',
+          fileURLToPath(new URL('./consume-loop.js', import.meta.url)),
+        ],
+        {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            LOOP_VARIANT: variant,
+            LOOP_BROKERS: cluster.bootstrapServers,
+            LOOP_TOPIC: 'accounts',
+            LOOP_RECORDS: String(records),
+            LOOP_PAIRED: paired ? '1' : '0',
+            LOOP_GROUP: `bench-${run++}`,
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
         },
-      });
-      return async (p: EachMessagePayload) => {
-        await apply(p);
-        done();
-      };
+      );
+      return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoopResult;
     };
-    const plainWork = (done: () => void) => {
-      const state = new Map<string, number>();
-      return async (p: EachMessagePayload) => {
-        const body = parse(p);
-        state.set(body.account, body.amount);
-        done();
-      };
-    };
-    const EACH_MESSAGE = 'plain kafkajs eachMessage';
-    const EACH_BATCH = 'plain kafkajs eachBatch, same per-message loop';
-    // [name, handler, the plain run it is compared with]
-    const variants: [string, Variant, string][] = [
-      [EACH_MESSAGE, plainWork, EACH_MESSAGE],
-      [
-        'dedup(), 1M keys remembered',
-        (
-          (filled) => (done) =>
-            dedup(plainWork(done), { deduplicator: filled() })
-        )(steadyDeduplicator()),
-        EACH_MESSAGE,
-      ],
-      [
-        'dedup(lww()), 1M keys remembered',
-        (
-          (filled) => (done) =>
-            dedup(lwwApply(done), { deduplicator: filled() })
-        )(steadyDeduplicator()),
-        EACH_MESSAGE,
-      ],
-      [
-        'dedup(), new empty Deduplicator',
-        (done) => dedup(plainWork(done), { deduplicator: new Deduplicator({ maxKeys: KEYS }) }),
-        EACH_MESSAGE,
-      ],
-      [EACH_BATCH, (done) => eachBatchLoop(plainWork(done)), EACH_BATCH],
-      [
-        'dedupBatch(), 1M keys remembered',
-        (
-          (filled) => (done) =>
-            dedupBatch(plainWork(done), { deduplicator: filled() }).runConfig
-        )(steadyDeduplicator()),
-        EACH_BATCH,
-      ],
-      [
-        'dedupBatch(lww()), 1M keys remembered',
-        (
-          (filled) => (done) =>
-            dedupBatch(lwwApply(done), { deduplicator: filled() }).runConfig
-        )(steadyDeduplicator()),
-        EACH_BATCH,
-      ],
-    ];
-    const only = process.env.BENCH_VARIANTS?.split(',');
-    const chosen = only ? variants.filter(([name]) => only.some((o) => name.startsWith(o))) : variants;
-    // Rounds interleaved (each plain run, then each wrapper), median per variant: the broker and the
-    // JIT warm up alike. The Node process's CPU time per record is the steadier figure (throughput
-    // also depends on the broker sharing the machine); the overhead range is over the rounds, each
-    // wrapper against its plain run of the same round.
-    const results = new Map<string, { perSecond: number; cpuUs: number }[]>(
-      chosen.map(([name]) => [name, []]),
-    );
+    // BENCH_VARIANTS='dedupBatch|plain eachBatch' (name prefixes, |-separated): only those.
+    const only = process.env.BENCH_VARIANTS?.split('|');
+    const chosen = <T extends readonly [LoopVariant, ...unknown[]]>(list: T[]): T[] =>
+      only ? list.filter(([name]) => only.some((o) => name.startsWith(o))) : list;
+
+    // 1. Each variant alone: the whole process's CPU per record, against the plain loop it wraps.
+    const alone: [LoopVariant, LoopVariant][] = chosen([
+      ['plain eachMessage', 'plain eachMessage'],
+      ['dedup(), 1M keys', 'plain eachMessage'],
+      ['lww()', 'plain eachMessage'],
+      ['dedup(lww()), 1M keys', 'plain eachMessage'],
+      ['plain eachBatch', 'plain eachBatch'],
+      ['dedupBatch(), 1M keys', 'plain eachBatch'],
+      ['dedupBatch(lww()), 1M keys', 'plain eachBatch'],
+    ]);
+    const results = new Map<LoopVariant, LoopResult[]>();
     for (let round = 0; round < rounds; round++)
-      for (const [name, make] of chosen) results.get(name)?.push(await consumeAll(make));
-    const rows = [
-      ['handler', 'records/s', 'throughput overhead', 'CPU µs/record', 'CPU overhead', 'per round (µs)'],
-    ];
-    for (const [name, , baseline] of chosen) {
+      for (const [name] of alone) results.set(name, [...(results.get(name) ?? []), consumeIn(name, false)]);
+    const rows = [['alone, a process per run', 'records/s', 'CPU µs/record', 'CPU overhead', 'per round']];
+    for (const [name, baseline] of alone) {
       const runs = results.get(name) ?? [];
       const plainRuns = results.get(baseline) ?? [];
-      const perSecond = median(runs.map((r) => r.perSecond));
       const cpuUs = median(runs.map((r) => r.cpuUs));
-      const plain = {
-        perSecond: median(plainRuns.map((r) => r.perSecond)),
-        cpuUs: median(plainRuns.map((r) => r.cpuUs)),
-      };
-      const isPlain = name === baseline;
+      const plain = median(plainRuns.map((r) => r.cpuUs));
       const extra = runs.map((r, i) => r.cpuUs - (plainRuns[i]?.cpuUs ?? Number.NaN)).sort((x, y) => x - y);
-      const vs = baseline === EACH_MESSAGE ? '' : ' vs eachBatch';
+      const isPlain = name === baseline;
       rows.push([
         name,
-        fmt(perSecond),
-        isPlain ? '-' : `${fmt(((plain.perSecond - perSecond) / plain.perSecond) * 100, 1)} %${vs}`,
+        fmt(median(runs.map((r) => r.perSecond))),
         fmt(cpuUs, 2),
         isPlain
           ? '-'
-          : `+${fmt(cpuUs - plain.cpuUs, 2)} µs (${fmt(((cpuUs - plain.cpuUs) / plain.cpuUs) * 100, 1)} %)${vs}`,
-        isPlain ? '-' : `${fmt(extra[0] as number, 2)} … ${fmt(extra.at(-1) as number, 2)}`,
+          : `+${fmt(cpuUs - plain, 2)} µs (${fmt(((cpuUs - plain) / plain) * 100, 1)} %) vs ${baseline}`,
+        isPlain ? '-' : `${fmt(extra[0] as number, 2)} … ${fmt(extra.at(-1) as number, 2)} µs`,
       ]);
     }
-    // The same comparison inside one consume loop: its batches go alternately to the plain loop and
-    // to the wrapper, each timed. Both halves share the broker,
-    // the heap, the caches and the moment, so the round-to-round noise of separate runs (larger
-    // than the effect measured) cancels out; the denominator is the whole run's CPU per record.
-    const abRows = [
-      ['interleaved per batch, one loop', 'plain µs/record', 'wrapped µs/record', 'overhead', 'range'],
-    ];
-    const abVariants: [string, (done: () => void) => BatchRun['eachBatch']][] = [
-      [
-        'dedup(), 1M keys remembered',
-        (
-          (filled) => (done: () => void) =>
-            eachBatchLoop(dedup(plainWork(done), { deduplicator: filled() })).eachBatch
-        )(steadyDeduplicator()),
-      ],
-      [
-        'dedupBatch(), 1M keys remembered',
-        (
-          (filled) => (done: () => void) =>
-            dedupBatch(plainWork(done), { deduplicator: filled() })
-        )(steadyDeduplicator()),
-      ],
-      [
-        // The same with a seen-set that fits the CPU caches: what is left is the CPU work.
-        'dedupBatch(), 1,000 keys remembered',
-        (done: () => void) =>
-          dedupBatch(plainWork(done), { deduplicator: new Deduplicator({ maxKeys: 1000 }) }),
-      ],
-      [
-        'dedupBatch(lww()), 1M keys remembered',
-        (
-          (filled) => (done: () => void) =>
-            dedupBatch(lwwApply(done), { deduplicator: filled() })
-        )(steadyDeduplicator()),
-      ],
-    ];
-    for (const [name, makeWrapped] of abVariants.filter(
-      ([n]) => !only || only.some((o) => n.startsWith(o)),
-    )) {
-      const shares: number[] = [];
-      let plainPer = 0;
-      let wrappedPer = 0;
-      for (let round = 0; round < rounds; round++) {
-        const spent = { plain: 0, wrapped: 0, plainRecords: 0, wrappedRecords: 0 };
-        const { cpuUs } = await consumeAll((done) => {
-          const plain = eachBatchLoop(plainWork(done)).eachBatch;
-          const wrapped = makeWrapped(done);
-          let turn = 0;
-          return {
-            eachBatchAutoResolve: false,
-            eachBatch: async (payload) => {
-              const useWrapped = turn++ % 2 === 1;
-              // Wall time: this process has its own CPU (pinned apart from the broker), and the
-              // kernel's CPU-time accounting is too coarse (ticks) for one batch.
-              const before = performance.now();
-              await (useWrapped ? wrapped(payload) : plain(payload));
-              const us = (performance.now() - before) * 1000;
-              if (useWrapped) {
-                spent.wrapped += us;
-                spent.wrappedRecords += payload.batch.messages.length;
-              } else {
-                spent.plain += us;
-                spent.plainRecords += payload.batch.messages.length;
-              }
-            },
-          };
-        });
-        const p = spent.plain / spent.plainRecords;
-        const w = spent.wrapped / spent.wrappedRecords;
-        plainPer += p / rounds;
-        wrappedPer += w / rounds;
-        shares.push(((w - p) / cpuUs) * 100);
-      }
-      const sorted = [...shares].sort((x, y) => x - y);
+
+    // 2. Paired with plain batches in the same loop (see consume-loop.ts): per variant, the median
+    // of its batches' differences from the plain batches around them, as a share of the plain
+    // loop's whole cost per record (fetching and decoding included).
+    const paired: [LoopVariant, string][] = chosen([
+      ['plain eachBatch, same again', 'the plain loop against itself: what the method reads as zero'],
+      ['plain eachBatch reading keys ahead', 'reading keys ahead alone, as dedupBatch() does'],
+      ['dedupBatch(), 1M keys', ''],
+      ['dedupBatch(), 1,000 keys', 'a seen-set that fits the CPU caches'],
+      ['dedup(), 1M keys', 'per message, in kafkajs’s loop'],
+      ['lww()', ''],
+      ['dedupBatch(lww()), 1M keys', ''],
+    ]);
+    const pairedRuns = new Map<LoopVariant, LoopResult[]>();
+    for (let round = 0; round < rounds; round++)
+      for (const [name] of paired)
+        pairedRuns.set(name, [...(pairedRuns.get(name) ?? []), consumeIn(name, true)]);
+    const abRows = [['paired with plain batches, one loop', 'overhead (median)', 'per round', '']];
+    for (const [name, note] of paired) {
+      const runs = pairedRuns.get(name) ?? [];
+      // The plain loop's whole cost per record: the run's, less what the variant's half added.
+      const plainTotal = median(runs.map((r) => r.cpuUs - median(r.diffs) / 2));
+      const pct = (us: number) => `${fmt((us / plainTotal) * 100, 1)} %`;
+      const overhead = median(runs.flatMap((r) => r.diffs));
+      const perRound = runs.map((r) => median(r.diffs)).sort((x, y) => x - y);
       abRows.push([
         name,
-        fmt(plainPer, 2),
-        fmt(wrappedPer, 2),
-        `+${fmt(wrappedPer - plainPer, 2)} µs (${fmt(median(shares), 1)} % of the run's CPU per record)`,
-        `${fmt(sorted[0] as number, 1)} … ${fmt(sorted.at(-1) as number, 1)} %`,
+        `${overhead >= 0 ? '+' : ''}${fmt(overhead, 2)} µs (${pct(overhead)})`,
+        `${pct(perRound[0] as number)} … ${pct(perRound.at(-1) as number)}`,
+        note,
       ]);
     }
     return [rows, abRows];
@@ -623,7 +458,7 @@ export async function runActiveActive(): Promise<void> {
   if (sections.has('wrappers')) {
     const records = Number(process.env.BENCH_RECORDS ?? 200_000);
     console.log(
-      `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, median of ${rounds} interleaved rounds) ==`,
+      `\n== active-active: wrappers in a real consume loop (${fmt(records)} records, 1 broker, a process per run, median of ${rounds} interleaved rounds) ==`,
     );
     const [separate, interleaved] = await wrapperFigures(records, rounds);
     console.log(table(separate ?? []));

@@ -171,7 +171,6 @@ export class Deduplicator {
   #absentAt = -1;
   // ...and the free slot of the current table where it goes, when the lookup probed it (else -1).
   #absentSlot = -1;
-  #freeSlot = -1;
   // Written by the bulk loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
@@ -328,9 +327,9 @@ export class Deduplicator {
       }
     }
     // Without a good answer, the tables (where every key is but the pending ones).
-    this.#freeSlot = -1;
-    if (this.#inTables(hi, lo)) return -epoch;
-    this.#noteAbsent(hi, lo, this.#freeSlot);
+    const slot = this.#tablesSlot(hi, lo);
+    if (slot < 0) return -epoch;
+    this.#noteAbsent(hi, lo, slot);
     return epoch;
   }
 
@@ -341,22 +340,25 @@ export class Deduplicator {
     this.#absentSlot = slot;
   }
 
-  /** Whether either generation's table holds `hi:lo` (not counting the pending keys). */
-  #inTables(hi: number, lo: number): boolean {
+  /**
+   * -1 when either generation's table holds `hi:lo` (the pending keys not counted), else the free
+   * slot of the current one where it goes.
+   */
+  #tablesSlot(hi: number, lo: number): number {
     // Both generations may be probed: load the previous one's line first, so that its cache miss
     // overlaps the current one's instead of following it.
     if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
-    const slot = this.#probe(this.#tableC, hi, lo);
-    if (!this.#isFree(this.#tableC, slot)) return true;
-    this.#freeSlot = slot;
-    return this.#countP > 0 && !this.#isFree(this.#tableP, this.#probe(this.#tableP, hi, lo));
+    const slot = probe(this.#tableC, this.#mask, hi, lo);
+    if (!isFree(this.#tableC, slot)) return -1;
+    if (this.#countP > 0 && !isFree(this.#tableP, probe(this.#tableP, this.#mask, hi, lo))) return -1;
+    return slot;
   }
 
   /**
    * Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current
    * generation: straight into its table when `slot`, the free slot found by the lookup just
    * before, is still the place (nothing changed since: its line is likely still in the caches),
-   * else among the pending keys. Either way it is indexed until the next flush but one.
+   * else among the pending keys, indexed until the flush after the one that writes them.
    */
   #insert(hi: number, lo: number, at: number, now: number, slot: number): void {
     let direct =
@@ -373,7 +375,7 @@ export class Deduplicator {
       this.#epoch += 2;
     } else {
       const index = this.#indexNew;
-      const place = this.#indexSlot(index, hi, lo);
+      const place = probe(index, this.#indexMask, hi, lo);
       index[place * 2] = hi;
       index[place * 2 + 1] = lo;
       this.#pending[this.#pendingCount * 2] = hi;
@@ -402,7 +404,7 @@ export class Deduplicator {
     for (let i = 0; i < count; i++) {
       const hi = pending[i * 2] as number;
       const lo = pending[i * 2 + 1] as number;
-      const slot = this.#probe(table, hi, lo);
+      const slot = probe(table, this.#mask, hi, lo);
       table[slot * 2] = hi;
       table[slot * 2 + 1] = lo;
     }
@@ -437,24 +439,13 @@ export class Deduplicator {
       const lo = fps[i * 2 + 1] as number;
       // The tables only: whoever uses the answer looks in the (small) pending indexes then, and
       // finds there whatever was added since, as long as the answer is still good.
-      answers[i] = hi === 0 && lo === 0 ? NO_ANSWER : this.#inTables(hi, lo) ? -this.#epoch : this.#epoch;
+      answers[i] =
+        hi === 0 && lo === 0 ? NO_ANSWER : this.#tablesSlot(hi, lo) < 0 ? -this.#epoch : this.#epoch;
     }
   }
 
   #inIndex(index: Uint32Array, hi: number, lo: number): boolean {
-    const slot = this.#indexSlot(index, hi, lo);
-    return !(index[slot * 2] === 0 && index[slot * 2 + 1] === 0);
-  }
-
-  /** The slot of `index` holding `hi:lo`, or the free slot where it would go. */
-  #indexSlot(index: Uint32Array, hi: number, lo: number): number {
-    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.#indexMask;
-    for (;;) {
-      const h = index[slot * 2] as number;
-      const l = index[slot * 2 + 1] as number;
-      if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
-      slot = (slot + 1) & this.#indexMask;
-    }
+    return !isFree(index, probe(index, this.#indexMask, hi, lo));
   }
 
   #clock(): number {
@@ -514,24 +505,32 @@ export class Deduplicator {
     this.#changes++;
   }
 
-  #isFree(table: Uint32Array, slot: number): boolean {
-    const i = slot * 2;
-    return table[i] === 0 && table[i + 1] === 0;
-  }
-
   #home(hi: number, lo: number): number {
-    return (lo ^ Math.imul(hi, 0x9e3779b1)) & this.#mask;
+    return home(hi, lo, this.#mask);
   }
+}
 
-  /** The slot of `table` holding `hi:lo`, or the free slot where it would go. */
-  #probe(table: Uint32Array, hi: number, lo: number): number {
-    let slot = this.#home(hi, lo);
-    for (;;) {
-      const i = slot * 2;
-      const h = table[i] as number;
-      const l = table[i + 1] as number;
-      if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
-      slot = (slot + 1) & this.#mask;
-    }
+function home(hi: number, lo: number, mask: number): number {
+  return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+}
+
+/**
+ * The slot of `table` (open addressing, linear probing; `mask + 1` slots of two words) holding
+ * `hi:lo`, or the free slot where it would go. Used for the generations' tables and the pending
+ * indexes alike.
+ */
+function probe(table: Uint32Array, mask: number, hi: number, lo: number): number {
+  let slot = home(hi, lo, mask);
+  for (;;) {
+    const i = slot * 2;
+    const h = table[i] as number;
+    const l = table[i + 1] as number;
+    if ((h === hi && l === lo) || (h === 0 && l === 0)) return slot;
+    slot = (slot + 1) & mask;
   }
+}
+
+function isFree(table: Uint32Array, slot: number): boolean {
+  const i = slot * 2;
+  return table[i] === 0 && table[i + 1] === 0;
 }

@@ -41,15 +41,14 @@ export interface DedupBatchHandler {
  * in the {@link Deduplicator} together, so a large seen-set's memory reads overlap across a batch
  * instead of costing one at a time (at 1M keys the tables outgrow the CPU caches, and single
  * lookups were most of what dedup cost); a message's turn then uses that answer unless the
- * seen-set changed in a way that could affect it. Reading the keys ahead also brings the
- * messages into the CPU caches before their turn, which speeds up the handling itself.
+ * seen-set changed in a way that could affect it.
  *
  * Run it with `eachBatchAutoResolve: false` (spread {@link DedupBatchHandler.runConfig}): kafkajs
  * otherwise resolves a whole batch even when the handler stopped early, and the messages not yet
  * handled would not be redelivered. A `consumer.pause()` from elsewhere takes effect at the next
  * batch, as with any `eachBatch` handler; a pause through the message payload stops after that
- * message. If the handler throws, the messages before it are resolved (kafkajs commits them) and
- * the messages before it stay resolved (kafkajs commits them), as in its own `eachMessage` loop.
+ * message. If the handler throws, the messages before it stay resolved (kafkajs commits them), as
+ * in its own `eachMessage` loop.
  *
  * @example
  * ```ts
@@ -126,8 +125,8 @@ export function dedupBatch(
 
     for (let i = 0; i < count; i++) {
       if (!isRunning() || isStale()) break;
-      // Keys are read LOOKAHEAD to 2·LOOKAHEAD messages before they are handled: far enough for
-      // the loads to land, near enough that handling the messages in between does not evict them.
+      // Keys are read and looked up LOOKAHEAD at a time, LOOKAHEAD to 2·LOOKAHEAD messages before
+      // they are handled: enough lookups at once for their cache misses to overlap.
       if (i % LOOKAHEAD === 0) readAhead(i + 2 * LOOKAHEAD);
       if (i === failedAt) throw failure;
       const slot = i & (WINDOW - 1);

@@ -366,6 +366,13 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
     const only = process.env.BENCH_VARIANTS?.split('|');
     const chosen = <T extends readonly [LoopVariant, ...unknown[]]>(list: T[]): T[] =>
       only ? list.filter(([name]) => only.some((o) => name.startsWith(o))) : list;
+    // Rounds interleaved: every variant once, then again, so they share the machine's drift.
+    const inRounds = (names: LoopVariant[], paired: boolean): Map<LoopVariant, LoopResult[]> => {
+      const results = new Map<LoopVariant, LoopResult[]>(names.map((name) => [name, []]));
+      for (let round = 0; round < rounds; round++)
+        for (const name of names) results.get(name)?.push(consumeIn(name, paired));
+      return results;
+    };
 
     // 1. Each variant alone: the whole process's CPU per record, against the plain loop it wraps.
     const alone: [LoopVariant, LoopVariant][] = chosen([
@@ -377,9 +384,10 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
       ['dedupBatch(), 1M keys', 'plain eachBatch'],
       ['dedupBatch(lww()), 1M keys', 'plain eachBatch'],
     ]);
-    const results = new Map<LoopVariant, LoopResult[]>();
-    for (let round = 0; round < rounds; round++)
-      for (const [name] of alone) results.set(name, [...(results.get(name) ?? []), consumeIn(name, false)]);
+    const results = inRounds(
+      alone.map(([name]) => name),
+      false,
+    );
     const rows = [['alone, a process per run', 'records/s', 'CPU µs/record', 'CPU overhead', 'per round']];
     for (const [name, baseline] of alone) {
       const runs = results.get(name) ?? [];
@@ -400,8 +408,8 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
     }
 
     // 2. Paired with plain batches in the same loop (see consume-loop.ts): per variant, the median
-    // of its batches' differences from the plain batches around them, as a share of the plain
-    // loop's whole cost per record (fetching and decoding included).
+    // of its batches' differences from the plain batch they were paired with, as a share of the
+    // plain loop's whole cost per record (fetching and decoding included).
     const paired: [LoopVariant, string][] = chosen([
       ['plain eachBatch, same again', 'the plain loop against itself: what the method reads as zero'],
       ['plain eachBatch reading keys ahead', 'reading keys ahead alone, as dedupBatch() does'],
@@ -411,10 +419,10 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
       ['lww()', ''],
       ['dedupBatch(lww()), 1M keys', ''],
     ]);
-    const pairedRuns = new Map<LoopVariant, LoopResult[]>();
-    for (let round = 0; round < rounds; round++)
-      for (const [name] of paired)
-        pairedRuns.set(name, [...(pairedRuns.get(name) ?? []), consumeIn(name, true)]);
+    const pairedRuns = inRounds(
+      paired.map(([name]) => name),
+      true,
+    );
     const abRows = [['paired with plain batches, one loop', 'overhead (median)', 'per round', '']];
     for (const [name, note] of paired) {
       const runs = pairedRuns.get(name) ?? [];

@@ -19,8 +19,6 @@ export interface LoopResult {
   readonly perSecond: number;
   /** Paired runs: per pair of neighbouring batches, the variant's µs/record less the plain loop's. */
   readonly diffs: number[];
-  /** Paired runs: µs/record in the handler of each plain batch. */
-  readonly plain: number[];
 }
 
 /** The handlers a run can measure, by name. */
@@ -222,7 +220,6 @@ async function consume(options: {
     cpuUs: (cpu.user + cpu.system) / options.records,
     perSecond: (options.records / ms) * 1000,
     diffs,
-    plain: timed.filter(([isVariant]) => !isVariant).map(([, us]) => us),
   };
 }
 

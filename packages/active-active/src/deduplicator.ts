@@ -169,8 +169,10 @@ export class Deduplicator {
   #absentHi = 0;
   #absentLo = 0;
   #absentAt = -1;
-  // ...and the free slot of the current table where it goes, when the lookup probed it (else -1).
+  // ...and the free slot of the current table where it goes, when the lookup probed it (else -1),
+  // and of the pending keys' index.
   #absentSlot = -1;
+  #absentIndexSlot = 0;
   // Written by the bulk loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
@@ -315,29 +317,35 @@ export class Deduplicator {
   /** Whether `hi:lo` is remembered, as an answer; `known`, an earlier answer for it, if still good, spares the tables. */
   #answer(hi: number, lo: number, known: number): number {
     const epoch = this.#epoch;
-    if (this.#pendingCount > 0 && this.#inIndex(this.#indexNew, hi, lo)) return -epoch;
+    // Where the key would go among the pending ones (with none pending, the index is empty).
+    let indexSlot = home(hi, lo, this.#indexMask);
+    if (this.#pendingCount > 0) {
+      indexSlot = probeFrom(this.#indexNew, this.#indexMask, hi, lo, indexSlot);
+      if (!isFree(this.#indexNew, indexSlot)) return -epoch;
+    }
     if (known !== NO_ANSWER) {
       const age = epoch - (known < 0 ? -known : known);
       if (age === 0 || (age === 1 && this.#validFrom !== epoch)) {
         if (known < 0) return -epoch;
         // Added since, and written out at the one flush since?
         if (age === 1 && this.#inIndex(this.#indexFlushed, hi, lo)) return -epoch;
-        this.#noteAbsent(hi, lo, -1);
+        this.#noteAbsent(hi, lo, -1, indexSlot);
         return epoch;
       }
     }
     // Without a good answer, the tables (where every key is but the pending ones).
     const slot = this.#tablesSlot(hi, lo);
     if (slot < 0) return -epoch;
-    this.#noteAbsent(hi, lo, slot);
+    this.#noteAbsent(hi, lo, slot, indexSlot);
     return epoch;
   }
 
-  #noteAbsent(hi: number, lo: number, slot: number): void {
+  #noteAbsent(hi: number, lo: number, slot: number, indexSlot: number): void {
     this.#absentHi = hi;
     this.#absentLo = lo;
     this.#absentAt = this.#changes;
     this.#absentSlot = slot;
+    this.#absentIndexSlot = indexSlot;
   }
 
   /**
@@ -347,10 +355,11 @@ export class Deduplicator {
   #tablesSlot(hi: number, lo: number): number {
     // Both generations may be probed: load the previous one's line first, so that its cache miss
     // overlaps the current one's instead of following it.
-    if (this.#countP > 0) this.#sink ^= this.#tableP[this.#home(hi, lo) * 2] as number;
-    const slot = probe(this.#tableC, this.#mask, hi, lo);
+    const at = this.#home(hi, lo);
+    if (this.#countP > 0) this.#sink ^= this.#tableP[at * 2] as number;
+    const slot = probeFrom(this.#tableC, this.#mask, hi, lo, at);
     if (!isFree(this.#tableC, slot)) return -1;
-    if (this.#countP > 0 && !isFree(this.#tableP, probe(this.#tableP, this.#mask, hi, lo))) return -1;
+    if (this.#countP > 0 && !isFree(this.#tableP, probeFrom(this.#tableP, this.#mask, hi, lo, at))) return -1;
     return slot;
   }
 
@@ -361,12 +370,13 @@ export class Deduplicator {
    * else among the pending keys, indexed until the flush after the one that writes them.
    */
   #insert(hi: number, lo: number, at: number, now: number, slot: number): void {
-    let direct =
-      slot >= 0 && this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
+    // Nothing changed since this key's lookup: the places it found are still the key's.
+    let looked = this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
     if (this.#countC === this.maxKeys) {
       this.#rotate(now);
-      direct = false;
+      looked = false;
     }
+    const direct = looked && slot >= 0;
     this.#changes++;
     this.#absentAt = -1;
     if (direct) {
@@ -375,7 +385,7 @@ export class Deduplicator {
       this.#epoch += 2;
     } else {
       const index = this.#indexNew;
-      const place = probe(index, this.#indexMask, hi, lo);
+      const place = looked ? this.#absentIndexSlot : probe(index, this.#indexMask, hi, lo);
       index[place * 2] = hi;
       index[place * 2 + 1] = lo;
       this.#pending[this.#pendingCount * 2] = hi;
@@ -434,13 +444,21 @@ export class Deduplicator {
       if (previous !== null) sink ^= previous[at] as number;
     }
     this.#sink ^= sink;
+    const mask = this.#mask;
+    const epoch = this.#epoch;
     for (let i = from; i < to; i++) {
       const hi = fps[i * 2] as number;
       const lo = fps[i * 2 + 1] as number;
       // The tables only: whoever uses the answer looks in the (small) pending indexes then, and
       // finds there whatever was added since, as long as the answer is still good.
-      answers[i] =
-        hi === 0 && lo === 0 ? NO_ANSWER : this.#tablesSlot(hi, lo) < 0 ? -this.#epoch : this.#epoch;
+      if (hi === 0 && lo === 0) answers[i] = NO_ANSWER;
+      else {
+        const at = home(hi, lo, mask);
+        const remembered =
+          !isFree(current, probeFrom(current, mask, hi, lo, at)) ||
+          (previous !== null && !isFree(previous, probeFrom(previous, mask, hi, lo, at)));
+        answers[i] = remembered ? -epoch : epoch;
+      }
     }
   }
 
@@ -520,7 +538,12 @@ function home(hi: number, lo: number, mask: number): number {
  * indexes alike.
  */
 function probe(table: Uint32Array, mask: number, hi: number, lo: number): number {
-  let slot = home(hi, lo, mask);
+  return probeFrom(table, mask, hi, lo, home(hi, lo, mask));
+}
+
+/** {@link probe} from `slot`, the key's home (already computed). */
+function probeFrom(table: Uint32Array, mask: number, hi: number, lo: number, from: number): number {
+  let slot = from;
   for (;;) {
     const i = slot * 2;
     const h = table[i] as number;

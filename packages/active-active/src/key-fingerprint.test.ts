@@ -60,6 +60,24 @@ describe('key fingerprints', () => {
     expect(ofBytes(b)).toEqual(of('us-west:é-2'));
   });
 
+  it('tells apart keys past ASCII whose code units would pack into the same words four at a time', () => {
+    // 0x100 in the first unit and 0x01 in the second both land on bit 8 of a four-unit word.
+    const a = String.fromCharCode(0x100, 0, 0, 0);
+    const b = String.fromCharCode(0, 1, 0, 0);
+    expect(of(a)).not.toEqual(of(b));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+        (x, y) => {
+          fc.pre(x !== y);
+          expect(of(x)).not.toEqual(of(y));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('never returns the all-zero fingerprint (it marks a free slot) and spreads similar keys', () => {
     const seen = new Set<string>();
     let zero = 0;

@@ -3,7 +3,7 @@ import type { Batch, EachBatchPayload, EachMessagePayload, KafkaMessage } from '
 import type { DedupEvents, DedupHandlerStats, DedupOptions } from './dedup-handler.js';
 import { readDedupKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
-import { fingerprintAccess, isRemembered } from './deduplicator.js';
+import { fingerprintAccess } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
 
 /** The part of kafkajs's `eachBatch` payload {@link dedupBatch} uses. */
@@ -37,11 +37,10 @@ export interface DedupBatchHandler {
  * stops, the partition is sought, or the handler pauses it), skipping duplicates exactly as
  * `dedup()` does, with the same counters and events.
  *
- * What it adds: it reads the keys of the next messages ahead of handling them and looks them up
- * in the {@link Deduplicator} together, so a large seen-set's memory reads overlap across a batch
- * instead of costing one at a time (at 1M keys the tables outgrow the CPU caches, and single
- * lookups were most of what dedup cost); a message's turn then uses that answer unless the
- * seen-set changed in a way that could affect it.
+ * What it adds: it reads the keys of the next messages ahead of handling them and brings the
+ * {@link Deduplicator}'s table lines for them into the CPU caches together, so a large seen-set's
+ * memory reads overlap across a batch instead of costing one at a time when each message's turn
+ * comes (at 1M keys the tables outgrow the caches, and lone lookups were most of what dedup cost).
  *
  * Run it with `eachBatchAutoResolve: false` (spread {@link DedupBatchHandler.runConfig}): kafkajs
  * otherwise resolves a whole batch even when the handler stopped early, and the messages not yet
@@ -86,7 +85,7 @@ export function dedupBatch(
           const mine = inFlight.enter(cursor.hi, cursor.lo);
           try {
             await handler(p);
-            const persisting = state.handled(p, cursor.hi, cursor.lo, cursor.key, cursor.answer);
+            const persisting = state.handled(p, cursor.hi, cursor.lo, cursor.key);
             if (persisting !== undefined) await persisting;
           } finally {
             inFlight.leave(mine);
@@ -123,7 +122,7 @@ type Step = typeof HANDLE | typeof SKIP | typeof INVALID | typeof WAIT;
 
 /**
  * One batch's messages as {@link dedupBatch} goes through them: the keys read ahead, their
- * fingerprints and answers, and the message whose turn it is.
+ * fingerprints, and the message whose turn it is.
  */
 class BatchCursor {
   readonly #state: DedupState<EachMessagePayload>;
@@ -133,7 +132,6 @@ class BatchCursor {
   // turn, so a batch of thousands keeps no more alive than kafkajs's own loop does.
   readonly #keys: (string | null | false)[] = new Array(WINDOW);
   readonly #fps = new Uint32Array(WINDOW * 2);
-  readonly #answers = new Float64Array(WINDOW);
   readonly #keyed: (EachMessagePayload | undefined)[] | undefined;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
   #payload: BatchPayload | undefined;
@@ -141,18 +139,16 @@ class BatchCursor {
   // Without a keyOf only the message's key is read: one reused payload serves every message.
   #scratch: EachMessagePayload | undefined;
   #read = 0;
-  #slot = 0;
   // A keyOf that throws fails its own message, not the ones before it.
   #failedAt = -1;
   #failure: unknown;
   count = 0;
   paused = false;
-  /** The message whose turn it is, its key text (or null), fingerprint and answer. */
+  /** The message whose turn it is, its key text (or null) and fingerprint. */
   current!: EachMessagePayload;
   key: string | null = null;
   hi = 0;
   lo = 0;
-  answer = 0;
   readonly #pause = (): (() => void) => {
     this.paused = true;
     return (this.#payload as BatchPayload).pause();
@@ -187,12 +183,12 @@ class BatchCursor {
 
   /** Message `i`'s turn (in order from 0): sets {@link current} and says what it calls for. */
   turn(i: number): Step {
-    // Keys are read and looked up LOOKAHEAD at a time, LOOKAHEAD to 2·LOOKAHEAD messages before
-    // they are handled: enough lookups at once for their cache misses to overlap.
+    // Keys are read and their table lines loaded LOOKAHEAD at a time, LOOKAHEAD to 2·LOOKAHEAD
+    // messages before they are handled: enough loads at once for their cache misses to overlap,
+    // soon enough before their turn for the lines to still be in the caches.
     if (i % LOOKAHEAD === 0) this.#readAhead(i + 2 * LOOKAHEAD);
     if (i === this.#failedAt) throw this.#failure;
     const slot = i & (WINDOW - 1);
-    this.#slot = slot;
     const keyed = this.#keyed;
     if (keyed) {
       this.current = keyed[slot] as EachMessagePayload;
@@ -207,20 +203,9 @@ class BatchCursor {
     return this.seen();
   }
 
-  /**
-   * Whether the current message's key was processed (no copy of it in flight now); the answer
-   * read ahead spares the Deduplicator's tables while it is still good.
-   */
+  /** Whether the current message's key was processed (no copy of it in flight now). */
   seen(): Step {
-    const answer = this.#state.seen(
-      this.current,
-      this.hi,
-      this.lo,
-      this.key,
-      this.#answers[this.#slot] as number,
-    );
-    this.answer = answer;
-    return isRemembered(answer) ? SKIP : HANDLE;
+    return this.#state.seen(this.current, this.hi, this.lo, this.key) ? SKIP : HANDLE;
   }
 
   /** Drops every reference to the batch, so a spare cursor keeps no message alive. */
@@ -270,7 +255,7 @@ class BatchCursor {
     const deduplicator = this.#state.deduplicator;
     const fromSlot = from & (WINDOW - 1);
     const toSlot = fromSlot + (this.#read - from);
-    fingerprintAccess.resolve(deduplicator, fps, fromSlot, Math.min(toSlot, WINDOW), this.#answers);
-    if (toSlot > WINDOW) fingerprintAccess.resolve(deduplicator, fps, 0, toSlot - WINDOW, this.#answers);
+    fingerprintAccess.prefetch(deduplicator, fps, fromSlot, Math.min(toSlot, WINDOW));
+    if (toSlot > WINDOW) fingerprintAccess.prefetch(deduplicator, fps, 0, toSlot - WINDOW);
   }
 }

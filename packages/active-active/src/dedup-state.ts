@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { DedupEvents, DedupHandlerStats, DedupOptions, MessagePayload } from './dedup-handler.js';
 import { dedupKeyText } from './dedup-key.js';
-import { type Deduplicator, fingerprintAccess, isRemembered, NO_ANSWER } from './deduplicator.js';
+import { type Deduplicator, fingerprintAccess } from './deduplicator.js';
 import { InFlightKeys } from './in-flight-keys.js';
 import type { SeenKeyStore } from './seen-key-store.js';
 
@@ -51,9 +51,8 @@ export class DedupState<P extends MessagePayload> {
    */
   process(payload: P, hi: number, lo: number, key: string | null): Promise<void> | undefined {
     if (this.inFlight.find(hi, lo) !== undefined) return this.#processAfterCopy(payload, hi, lo, key);
-    const answer = this.seen(payload, hi, lo, key, NO_ANSWER);
-    if (isRemembered(answer)) return undefined;
-    return this.#handle(payload, hi, lo, key, answer);
+    if (this.seen(payload, hi, lo, key)) return undefined;
+    return this.#handle(payload, hi, lo, key);
   }
 
   async #processAfterCopy(payload: P, hi: number, lo: number, key: string | null): Promise<void> {
@@ -64,13 +63,11 @@ export class DedupState<P extends MessagePayload> {
   }
 
   /**
-   * Whether `hi:lo` was processed, as the Deduplicator's answer (`known`: an earlier one for it,
-   * or NO_ANSWER); counted and reported when it was. Call with no copy of the key in flight; when
-   * not, enter it before anything else runs, handle, then {@link handled} with this answer.
+   * Whether `hi:lo` was processed; counted and reported when it was. Call with no copy of the key
+   * in flight; when not, enter it before anything else runs, handle, then {@link handled}.
    */
-  seen(payload: P, hi: number, lo: number, key: string | null, known: number): number {
-    const answer = fingerprintAccess.lookup(this.deduplicator, hi, lo, known);
-    if (!isRemembered(answer)) return answer;
+  seen(payload: P, hi: number, lo: number, key: string | null): boolean {
+    if (!fingerprintAccess.has(this.deduplicator, hi, lo)) return false;
     this.#duplicates++;
     if (this.events.listenerCount('duplicate') > 0)
       this.events.emit('duplicate', {
@@ -79,34 +76,28 @@ export class DedupState<P extends MessagePayload> {
         partition: payload.partition,
         offset: payload.message.offset,
       });
-    return answer;
+    return true;
   }
 
   /** The handler succeeded: persist the key (with a store), then remember it. */
-  handled(payload: P, hi: number, lo: number, key: string | null, answer: number): Promise<void> | undefined {
-    if (this.store) return this.#persistThenRemember(payload, hi, lo, key, answer);
-    fingerprintAccess.add(this.deduplicator, hi, lo, answer);
+  handled(payload: P, hi: number, lo: number, key: string | null): Promise<void> | undefined {
+    if (this.store) return this.#persistThenRemember(payload, hi, lo, key);
+    fingerprintAccess.add(this.deduplicator, hi, lo);
     this.#processed++;
     return undefined;
   }
 
-  async #persistThenRemember(
-    payload: P,
-    hi: number,
-    lo: number,
-    key: string | null,
-    answer: number,
-  ): Promise<void> {
+  async #persistThenRemember(payload: P, hi: number, lo: number, key: string | null): Promise<void> {
     await this.store?.remember(dedupKeyText(payload, key));
-    fingerprintAccess.add(this.deduplicator, hi, lo, answer);
+    fingerprintAccess.add(this.deduplicator, hi, lo);
     this.#processed++;
   }
 
-  async #handle(payload: P, hi: number, lo: number, key: string | null, answer: number): Promise<void> {
+  async #handle(payload: P, hi: number, lo: number, key: string | null): Promise<void> {
     const mine = this.inFlight.enter(hi, lo);
     try {
       await this.handler(payload);
-      const persisting = this.handled(payload, hi, lo, key, answer);
+      const persisting = this.handled(payload, hi, lo, key);
       if (persisting !== undefined) await persisting;
     } finally {
       this.inFlight.leave(mine);

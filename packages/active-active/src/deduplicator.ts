@@ -49,43 +49,20 @@ export class MirrorKitDedupError extends MirrorKitError {
  * @internal
  */
 export const fingerprintAccess = {
+  /** Whether `hi:lo` is remembered. */
+  has: (_d: Deduplicator, _hi: number, _lo: number): boolean => false,
   /**
-   * Whether `hi:lo` is remembered, as an answer (see {@link isRemembered}) to hand back to a later
-   * `lookup` or `add` of the same key: `known`, an earlier answer for it (or {@link NO_ANSWER}),
-   * spares reading the tables while it is still good.
+   * Remembers `hi:lo` (unless it is). Right after a `has` of the same key with nothing added or
+   * forgotten since, it goes straight into the place that lookup found.
    */
-  lookup: (_d: Deduplicator, _hi: number, _lo: number, _known: number): number => NO_ANSWER,
-  /** Remembers `hi:lo` (unless it is); `known` as for `lookup`. */
-  add: (_d: Deduplicator, _hi: number, _lo: number, _known: number): void => undefined,
+  add: (_d: Deduplicator, _hi: number, _lo: number): void => undefined,
   /**
-   * Answers for fingerprints `from` to `to` (exclusive) of `fps` (hi and lo word side by side;
-   * (0, 0) for none) into the same places of `answers`, reading the tables for all of them at
-   * once, so that their cache misses overlap instead of following one another. Changes nothing.
-   * They are for a later `lookup` or `add` of the key (which also looks among the keys added but
-   * not yet written to the tables), not final.
+   * Reads the table lines that lookups of fingerprints `from` to `to` (exclusive) of `fps` (hi
+   * and lo word side by side; (0, 0) for none) will read, all at once, so that their cache misses
+   * overlap instead of following one another when those lookups come. Changes nothing.
    */
-  resolve: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number, _answers: Float64Array): void =>
-    undefined,
+  prefetch: (_d: Deduplicator, _fps: Uint32Array, _from: number, _to: number): void => undefined,
 };
-
-/** No answer known yet (see {@link fingerprintAccess}). @internal */
-export const NO_ANSWER = 0;
-
-/** Whether an answer of {@link fingerprintAccess} says "remembered". @internal */
-export function isRemembered(answer: number): boolean {
-  return answer < 0;
-}
-
-// A key accepted into the current generation goes straight into its table when the lookup just
-// before found its place, with nothing changed since (check(); has() then add(); dedup()): that
-// line is likely still in the caches. Otherwise (an answer read ahead by dedupBatch) it waits in a
-// small pending set, written to the table in bulk, up to PENDING at a time: with a large table
-// each write is a cache (and TLB) miss, and bulk writes overlap them. Pending keys stay indexed
-// until the flush after the one that writes them, so that an answer read from the tables stays
-// good across one flush (see #answer); a key written straight to the table makes every answer
-// read before it stale instead (rare where answers are read ahead: dedupBatch writes its keys
-// through the pending set).
-const PENDING = 256;
 
 /**
  * Remembers which keys (region-prefixed ids such as `us-east:order-12345`) were seen, in O(1)
@@ -111,9 +88,7 @@ const PENDING = 256;
  * Keys are kept as 64-bit fingerprints, not strings, whatever the key length: per generation a
  * table of 8-byte slots at most half full (16–32 bytes per key of `maxKeys`, as its size rounds up
  * to a power of two) and, with a window, 8 bytes per key for when it was first seen. That is 33.6
- * bytes per key of `maxKeys` at 1M, 50.3 with a window; 64 and 80 at worst; plus 18 KB for new
- * keys, which are written to the large tables in bulk, 256 at a time, so that the cache misses of
- * those writes overlap. Two different keys
+ * bytes per key of `maxKeys` at 1M, 50.3 with a window; 64 and 80 at worst. Two different keys
  * share a fingerprint with probability about 2^-64 per pair, so with two million keys remembered a
  * new key is mistaken for a duplicate with probability about 10^-13.
  *
@@ -149,47 +124,29 @@ export class Deduplicator {
   #duplicates = 0;
   #expired = 0;
   #evictedInsideWindow = 0;
-  // Keys of C not yet in its table (in arrival order, and indexed), and the index of those
-  // written at the last flush. Each index: open addressing, at most a quarter full.
-  readonly #pendingMax: number;
-  readonly #pending: Uint32Array;
-  #pendingCount = 0;
-  readonly #indexMask: number;
-  #indexNew: Uint32Array;
-  #indexFlushed: Uint32Array;
-  // An answer is the epoch when it was read, negated when the key was remembered. It stays good
-  // while at most one flush happened since (every key added since then is in one of the two
-  // indexes): a key written straight to the table moves the epoch on by two, and forgetting a
-  // generation starts a new epoch (#validFrom) in which no earlier answer is good.
-  #epoch = 1;
-  #validFrom = 1;
-  // Every change of what is remembered, and the last "not remembered" answer with the count of
-  // changes at the time: add() right after the lookup of the same key need not look again...
+  // Every change of the current generation's table (an insert, a rotation), and the last key a
+  // lookup found absent, with the count of changes then and the free slot of the current table
+  // where it goes: an add of that key with nothing changed since (check(); has() then add();
+  // dedup() around its handler) writes there without probing again, while the line is likely
+  // still in the caches. (Forgetting the previous generation leaves that slot right.)
   #changes = 0;
   #absentHi = 0;
   #absentLo = 0;
   #absentAt = -1;
-  // ...and the free slot of the current table where it goes, when the lookup probed it (else -1),
-  // and of the pending keys' index.
-  #absentSlot = -1;
-  #absentIndexSlot = 0;
-  // Written by the bulk loads so that they are not optimised away.
+  #absentSlot = 0;
+  // Written by the prefetching loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
-  // has(key) then add(key) for the same key string is a common pattern: hash once and read the
-  // tables once.
+  // has(key) then add(key) for the same key string is a common pattern: hash once.
   #fpKey: string | null = null;
-  #lastHi = 0;
-  #lastLo = 0;
-  #lastAnswer = NO_ANSWER;
 
   static {
-    fingerprintAccess.lookup = (d, hi, lo, known) => {
+    fingerprintAccess.has = (d, hi, lo) => {
       d.#tick();
-      return d.#answer(hi, lo, known);
+      return d.#remembered(hi, lo);
     };
-    fingerprintAccess.add = (d, hi, lo, known) => void d.#addFp(hi, lo, undefined, known);
-    fingerprintAccess.resolve = (d, fps, from, to, answers) => d.#resolve(fps, from, to, answers);
+    fingerprintAccess.add = (d, hi, lo) => void d.#addFp(hi, lo, undefined);
+    fingerprintAccess.prefetch = (d, fps, from, to) => d.#prefetch(fps, from, to);
   }
 
   constructor(options: DeduplicatorOptions = {}) {
@@ -210,12 +167,6 @@ export class Deduplicator {
     this.#tableP = new Uint32Array(slots * 2);
     this.#timesC = new Float64Array(this.#windowed ? maxKeys : 0);
     this.#timesP = new Float64Array(this.#windowed ? maxKeys : 0);
-    // A seen-set that fits the caches gains nothing from bulk writes: small ones stay small.
-    this.#pendingMax = Math.min(PENDING, slots / 2);
-    this.#pending = new Uint32Array(this.#pendingMax * 2);
-    this.#indexMask = this.#pendingMax * 4 - 1;
-    this.#indexNew = new Uint32Array(this.#pendingMax * 8);
-    this.#indexFlushed = new Uint32Array(this.#pendingMax * 8);
   }
 
   /** Records `key` as seen and says whether it had been seen (and not yet forgotten) before. */
@@ -223,11 +174,11 @@ export class Deduplicator {
     const fp = this.#fingerprint(key);
     this.#checks++;
     const now = this.#tick();
-    if (isRemembered(this.#answer(fp.hi, fp.lo, NO_ANSWER))) {
+    if (this.#remembered(fp.hi, fp.lo)) {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#insert(fp.hi, fp.lo, now, now, this.#absentSlot);
+    this.#insert(fp.hi, fp.lo, now, now);
     return 'first';
   }
 
@@ -235,11 +186,7 @@ export class Deduplicator {
   has(key: string | Uint8Array): boolean {
     const fp = this.#fingerprint(key);
     this.#tick();
-    const answer = this.#answer(fp.hi, fp.lo, NO_ANSWER);
-    this.#lastHi = fp.hi;
-    this.#lastLo = fp.lo;
-    this.#lastAnswer = answer;
-    return isRemembered(answer);
+    return this.#remembered(fp.hi, fp.lo);
   }
 
   /**
@@ -249,8 +196,7 @@ export class Deduplicator {
    */
   add(key: string | Uint8Array, seenAtMs?: number): boolean {
     const fp = this.#fingerprint(key);
-    const known = fp.hi === this.#lastHi && fp.lo === this.#lastLo ? this.#lastAnswer : NO_ANSWER;
-    return this.#addFp(fp.hi, fp.lo, seenAtMs, known);
+    return this.#addFp(fp.hi, fp.lo, seenAtMs);
   }
 
   /** Counters since construction. */
@@ -267,13 +213,7 @@ export class Deduplicator {
   /** Bytes reserved by the typed arrays: the whole cost of remembering keys. */
   get reservedBytes(): number {
     return (
-      this.#tableC.byteLength +
-      this.#tableP.byteLength +
-      this.#timesC.byteLength +
-      this.#timesP.byteLength +
-      this.#pending.byteLength +
-      this.#indexNew.byteLength +
-      this.#indexFlushed.byteLength
+      this.#tableC.byteLength + this.#tableP.byteLength + this.#timesC.byteLength + this.#timesP.byteLength
     );
   }
 
@@ -290,16 +230,15 @@ export class Deduplicator {
     return this.#fp;
   }
 
-  #addFp(hi: number, lo: number, seenAtMs: number | undefined, known: number): boolean {
+  #addFp(hi: number, lo: number, seenAtMs: number | undefined): boolean {
     const now = this.#tick();
     let at = 0;
     if (this.#windowed) {
       at = Math.min(seenAtMs ?? now, now);
       if (now - at >= this.windowMs) return false;
     }
-    const unchanged = this.#absentAt === this.#changes && hi === this.#absentHi && lo === this.#absentLo;
-    if (!unchanged && isRemembered(this.#answer(hi, lo, known))) return false;
-    this.#insert(hi, lo, at, now, this.#absentSlot);
+    if (!this.#lookedUp(hi, lo) && this.#remembered(hi, lo)) return false;
+    this.#insert(hi, lo, at, now);
     return true;
   }
 
@@ -314,122 +253,48 @@ export class Deduplicator {
     return now;
   }
 
-  /** Whether `hi:lo` is remembered, as an answer; `known`, an earlier answer for it, if still good, spares the tables. */
-  #answer(hi: number, lo: number, known: number): number {
-    const epoch = this.#epoch;
-    // Where the key would go among the pending ones (with none pending, the index is empty).
-    let indexSlot = home(hi, lo, this.#indexMask);
-    if (this.#pendingCount > 0) {
-      indexSlot = probeFrom(this.#indexNew, this.#indexMask, hi, lo, indexSlot);
-      if (!isFree(this.#indexNew, indexSlot)) return -epoch;
-    }
-    if (known !== NO_ANSWER) {
-      const age = epoch - (known < 0 ? -known : known);
-      if (age === 0 || (age === 1 && this.#validFrom !== epoch)) {
-        if (known < 0) return -epoch;
-        // Added since, and written out at the one flush since?
-        if (age === 1 && this.#inIndex(this.#indexFlushed, hi, lo)) return -epoch;
-        this.#noteAbsent(hi, lo, -1, indexSlot);
-        return epoch;
-      }
-    }
-    // Without a good answer, the tables (where every key is but the pending ones).
-    const slot = this.#tablesSlot(hi, lo);
-    if (slot < 0) return -epoch;
-    this.#noteAbsent(hi, lo, slot, indexSlot);
-    return epoch;
-  }
-
-  #noteAbsent(hi: number, lo: number, slot: number, indexSlot: number): void {
+  /** Whether either generation holds `hi:lo`; when neither does, notes where it would go. */
+  #remembered(hi: number, lo: number): boolean {
+    const at = this.#home(hi, lo);
+    // Both generations may be probed: load the previous one's line first, so that its cache miss
+    // overlaps the current one's instead of following it.
+    if (this.#countP > 0) this.#sink ^= this.#tableP[at * 2] as number;
+    const slot = probeFrom(this.#tableC, this.#mask, hi, lo, at);
+    if (!isFree(this.#tableC, slot)) return true;
+    if (this.#countP > 0 && !isFree(this.#tableP, probeFrom(this.#tableP, this.#mask, hi, lo, at)))
+      return true;
     this.#absentHi = hi;
     this.#absentLo = lo;
     this.#absentAt = this.#changes;
     this.#absentSlot = slot;
-    this.#absentIndexSlot = indexSlot;
+    return false;
   }
 
-  /**
-   * -1 when either generation's table holds `hi:lo` (the pending keys not counted), else the free
-   * slot of the current one where it goes.
-   */
-  #tablesSlot(hi: number, lo: number): number {
-    // Both generations may be probed: load the previous one's line first, so that its cache miss
-    // overlaps the current one's instead of following it.
-    const at = this.#home(hi, lo);
-    if (this.#countP > 0) this.#sink ^= this.#tableP[at * 2] as number;
-    const slot = probeFrom(this.#tableC, this.#mask, hi, lo, at);
-    if (!isFree(this.#tableC, slot)) return -1;
-    if (this.#countP > 0 && !isFree(this.#tableP, probeFrom(this.#tableP, this.#mask, hi, lo, at))) return -1;
-    return slot;
+  /** Whether the last lookup found `hi:lo` absent, with nothing changed since. */
+  #lookedUp(hi: number, lo: number): boolean {
+    return this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
   }
 
-  /**
-   * Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current
-   * generation: straight into its table when `slot`, the free slot found by the lookup just
-   * before, is still the place (nothing changed since: its line is likely still in the caches),
-   * else among the pending keys, indexed until the flush after the one that writes them.
-   */
-  #insert(hi: number, lo: number, at: number, now: number, slot: number): void {
-    // Nothing changed since this key's lookup: the places it found are still the key's.
-    let looked = this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
+  /** Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current generation. */
+  #insert(hi: number, lo: number, at: number, now: number): void {
+    let slot = this.#lookedUp(hi, lo) ? this.#absentSlot : -1;
     if (this.#countC === this.maxKeys) {
       this.#rotate(now);
-      looked = false;
+      slot = -1;
     }
-    const direct = looked && slot >= 0;
+    if (slot < 0) slot = probe(this.#tableC, this.#mask, hi, lo);
+    this.#tableC[slot * 2] = hi;
+    this.#tableC[slot * 2 + 1] = lo;
     this.#changes++;
-    this.#absentAt = -1;
-    if (direct) {
-      this.#tableC[slot * 2] = hi;
-      this.#tableC[slot * 2 + 1] = lo;
-      this.#epoch += 2;
-    } else {
-      const index = this.#indexNew;
-      const place = looked ? this.#absentIndexSlot : probe(index, this.#indexMask, hi, lo);
-      index[place * 2] = hi;
-      index[place * 2 + 1] = lo;
-      this.#pending[this.#pendingCount * 2] = hi;
-      this.#pending[this.#pendingCount * 2 + 1] = lo;
-      this.#pendingCount++;
-    }
     if (this.#windowed) {
       this.#timesC[this.#countC] = at;
       if (at < this.#firstAtC) this.#firstAtC = at;
       if (at > this.#lastAtC) this.#lastAtC = at;
     }
     this.#countC++;
-    if (this.#pendingCount === this.#pendingMax) this.#flush();
   }
 
-  /** Writes the pending keys to the current generation's table. */
-  #flush(): void {
-    const table = this.#tableC;
-    const pending = this.#pending;
-    const count = this.#pendingCount;
-    // Load every line first (their misses overlap), then write.
-    let sink = 0;
-    for (let i = 0; i < count; i++)
-      sink ^= table[this.#home(pending[i * 2] as number, pending[i * 2 + 1] as number) * 2] as number;
-    this.#sink ^= sink;
-    for (let i = 0; i < count; i++) {
-      const hi = pending[i * 2] as number;
-      const lo = pending[i * 2 + 1] as number;
-      const slot = probe(table, this.#mask, hi, lo);
-      table[slot * 2] = hi;
-      table[slot * 2 + 1] = lo;
-    }
-    this.#pendingCount = 0;
-    // The keys just written stay in an index for one more flush; the older index is emptied.
-    const emptied = this.#indexFlushed;
-    emptied.fill(0);
-    this.#indexFlushed = this.#indexNew;
-    this.#indexNew = emptied;
-    this.#epoch++;
-    this.#changes++;
-  }
-
-  #resolve(fps: Uint32Array, from: number, to: number, answers: Float64Array): void {
-    this.#tick();
+  #prefetch(fps: Uint32Array, from: number, to: number): void {
     const current = this.#tableC;
     const previous = this.#countP > 0 ? this.#tableP : null;
     // Each load's result feeds only a running xor, so the CPU keeps many of them in flight at
@@ -444,26 +309,6 @@ export class Deduplicator {
       if (previous !== null) sink ^= previous[at] as number;
     }
     this.#sink ^= sink;
-    const mask = this.#mask;
-    const epoch = this.#epoch;
-    for (let i = from; i < to; i++) {
-      const hi = fps[i * 2] as number;
-      const lo = fps[i * 2 + 1] as number;
-      // The tables only: whoever uses the answer looks in the (small) pending indexes then, and
-      // finds there whatever was added since, as long as the answer is still good.
-      if (hi === 0 && lo === 0) answers[i] = NO_ANSWER;
-      else {
-        const at = home(hi, lo, mask);
-        const remembered =
-          !isFree(current, probeFrom(current, mask, hi, lo, at)) ||
-          (previous !== null && !isFree(previous, probeFrom(previous, mask, hi, lo, at)));
-        answers[i] = remembered ? -epoch : epoch;
-      }
-    }
-  }
-
-  #inIndex(index: Uint32Array, hi: number, lo: number): boolean {
-    return !isFree(index, probe(index, this.#indexMask, hi, lo));
   }
 
   #clock(): number {
@@ -483,7 +328,6 @@ export class Deduplicator {
 
   /** The current generation becomes the previous one; the previous one is forgotten. */
   #rotate(now: number): void {
-    this.#flush();
     if (this.#countP > 0) this.#dropPrevious(now);
     const table = this.#tableP;
     this.#tableP = this.#tableC;
@@ -496,6 +340,7 @@ export class Deduplicator {
     this.#countC = 0;
     this.#firstAtC = Number.POSITIVE_INFINITY;
     this.#lastAtC = Number.NEGATIVE_INFINITY;
+    this.#changes++;
   }
 
   /** Forgets every key of the previous generation, counting those still inside the window. */
@@ -515,12 +360,7 @@ export class Deduplicator {
     this.#tableP.fill(0);
     this.#countP = 0;
     this.#lastAtP = Number.NEGATIVE_INFINITY;
-    // Keys of the last flush may have been in the generation forgotten, and every answer read
-    // before now may say "remembered" of a forgotten key: a new epoch, none of them good.
-    this.#indexFlushed.fill(0);
-    this.#epoch++;
-    this.#validFrom = this.#epoch;
-    this.#changes++;
+    
   }
 
   #home(hi: number, lo: number): number {
@@ -534,14 +374,13 @@ function home(hi: number, lo: number, mask: number): number {
 
 /**
  * The slot of `table` (open addressing, linear probing; `mask + 1` slots of two words) holding
- * `hi:lo`, or the free slot where it would go. Used for the generations' tables and the pending
- * indexes alike.
+ * `hi:lo`, or the free slot where it would go.
  */
 function probe(table: Uint32Array, mask: number, hi: number, lo: number): number {
   return probeFrom(table, mask, hi, lo, home(hi, lo, mask));
 }
 
-/** {@link probe} from `slot`, the key's home (already computed). */
+/** {@link probe} from `from`, the key's home (already computed). */
 function probeFrom(table: Uint32Array, mask: number, hi: number, lo: number, from: number): number {
   let slot = from;
   for (;;) {

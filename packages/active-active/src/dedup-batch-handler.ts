@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Batch, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import type { DedupEvents, DedupHandlerStats, DedupOptions } from './dedup-handler.js';
-import { readDedupKey } from './dedup-key.js';
+import { readDedupKey, readRecordKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
 import { fingerprintAccess } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
@@ -74,12 +74,12 @@ export function dedupBatch(
     try {
       for (let i = 0; i < cursor.count; i++) {
         if (!payload.isRunning() || payload.isStale()) break;
-        let step = cursor.turn(i);
+        const p = cursor.turn(i);
+        let step = cursor.step;
         if (step === WAIT) {
           await inFlight.waitFor(cursor.hi, cursor.lo);
-          step = cursor.seen();
+          step = cursor.seen(p);
         }
-        const p = cursor.current;
         if (step === HANDLE) {
           // What DedupState.process does, inline: one promise per record fewer.
           const mine = inFlight.enter(cursor.hi, cursor.lo);
@@ -136,16 +136,21 @@ class BatchCursor {
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
   #payload: BatchPayload | undefined;
   #messages: KafkaMessage[] = [];
-  // Without a keyOf only the message's key is read: one reused payload serves every message.
-  #scratch: EachMessagePayload | undefined;
+  #topic = '';
+  #partition = 0;
+  #heartbeat: (() => Promise<void>) | undefined;
   #read = 0;
   // A keyOf that throws fails its own message, not the ones before it.
   #failedAt = -1;
   #failure: unknown;
   count = 0;
   paused = false;
-  /** The message whose turn it is, its key text (or null) and fingerprint. */
-  current!: EachMessagePayload;
+  /**
+   * What the current message's turn calls for, its key text (or null) and fingerprint. (The
+   * message's payload is returned, not kept here: storing each new payload into this long-lived
+   * object would cost a write barrier's slow path per record.)
+   */
+  step: Step = HANDLE;
   key: string | null = null;
   hi = 0;
   lo = 0;
@@ -167,22 +172,18 @@ class BatchCursor {
     const { topic, partition, messages } = payload.batch;
     this.#payload = payload;
     this.#messages = messages;
+    this.#topic = topic;
+    this.#partition = partition;
+    this.#heartbeat = payload.heartbeat;
     this.count = messages.length;
     this.paused = false;
     this.#read = 0;
     this.#failedAt = -1;
     this.#failure = undefined;
-    this.#scratch = {
-      topic,
-      partition,
-      message: messages[0] as KafkaMessage,
-      heartbeat: payload.heartbeat,
-      pause: this.#pause,
-    };
   }
 
-  /** Message `i`'s turn (in order from 0): sets {@link current} and says what it calls for. */
-  turn(i: number): Step {
+  /** Message `i`'s turn (in order from 0): its payload; {@link step} says what it calls for. */
+  turn(i: number): EachMessagePayload {
     // Keys are read and their table lines loaded LOOKAHEAD at a time, LOOKAHEAD to 2·LOOKAHEAD
     // messages before they are handled: enough loads at once for their cache misses to overlap,
     // soon enough before their turn for the lines to still be in the caches.
@@ -190,22 +191,26 @@ class BatchCursor {
     if (i === this.#failedAt) throw this.#failure;
     const slot = i & (WINDOW - 1);
     const keyed = this.#keyed;
+    let p: EachMessagePayload;
     if (keyed) {
-      this.current = keyed[slot] as EachMessagePayload;
+      p = keyed[slot] as EachMessagePayload;
       keyed[slot] = undefined;
-    } else this.current = this.#payloadOf(i);
+    } else p = this.#payloadOf(i);
     const key = this.#keys[slot] as string | null | false;
-    if (key === false) return INVALID;
+    if (key === false) {
+      this.step = INVALID;
+      return p;
+    }
     this.key = key;
     this.hi = this.#fps[slot * 2] as number;
     this.lo = this.#fps[slot * 2 + 1] as number;
-    if (this.#state.inFlight.find(this.hi, this.lo) !== undefined) return WAIT;
-    return this.seen();
+    this.step = this.#state.inFlight.find(this.hi, this.lo) !== undefined ? WAIT : this.seen(p);
+    return p;
   }
 
-  /** Whether the current message's key was processed (no copy of it in flight now). */
-  seen(): Step {
-    return this.#state.seen(this.current, this.hi, this.lo, this.key) ? SKIP : HANDLE;
+  /** Whether the current message's key (payload `p`) was processed (no copy of it in flight now). */
+  seen(p: EachMessagePayload): Step {
+    return this.#state.seen(p, this.hi, this.lo, this.key) ? SKIP : HANDLE;
   }
 
   /** Drops every reference to the batch, so a spare cursor keeps no message alive. */
@@ -214,14 +219,18 @@ class BatchCursor {
     this.#keyed?.fill(undefined);
     this.#payload = undefined;
     this.#messages = [];
-    this.#scratch = undefined;
-    this.current = undefined as unknown as EachMessagePayload;
+    this.#heartbeat = undefined;
     this.key = null;
   }
 
   #payloadOf(i: number): EachMessagePayload {
-    const { topic, partition, heartbeat } = this.#scratch as EachMessagePayload;
-    return { topic, partition, message: this.#messages[i] as KafkaMessage, heartbeat, pause: this.#pause };
+    return {
+      topic: this.#topic,
+      partition: this.#partition,
+      message: this.#messages[i] as KafkaMessage,
+      heartbeat: this.#heartbeat as () => Promise<void>,
+      pause: this.#pause,
+    };
   }
 
   #readAhead(upTo: number): void {
@@ -231,16 +240,17 @@ class BatchCursor {
     const fps = this.#fps;
     const fp = this.#fp;
     const keyed = this.#keyed;
-    const scratch = this.#scratch as EachMessagePayload;
+    const messages = this.#messages;
     for (let i = from; i < to && this.#failedAt < 0; i++) {
       const slot = i & (WINDOW - 1);
-      let p = scratch;
-      if (keyed) {
-        p = this.#payloadOf(i);
-        keyed[slot] = p;
-      } else scratch.message = this.#messages[i] as KafkaMessage;
       try {
-        const key = readDedupKey(p, this.#keyOf, fp);
+        let key: string | null | false;
+        if (keyed) {
+          // A keyOf is given the payload its message's turn will hand to the handler.
+          const p = this.#payloadOf(i);
+          keyed[slot] = p;
+          key = readDedupKey(p, this.#keyOf, fp);
+        } else key = readRecordKey((messages[i] as KafkaMessage).key, fp);
         keys[slot] = key;
         if (key !== false) {
           fps[slot * 2] = fp.hi;

@@ -21,7 +21,14 @@ export function readDedupKey<P extends MessagePayload>(
     fingerprint(key, out);
     return key;
   }
-  const raw = payload.message.key as Buffer | string | null | undefined;
+  return readRecordKey(payload.message.key, out);
+}
+
+/** {@link readDedupKey} without a `keyOf`: the record key `raw` as kafkajs delivers it. */
+export function readRecordKey(
+  raw: Buffer | string | null | undefined,
+  out: Fingerprint,
+): string | null | false {
   if (raw === null || raw === undefined) return false;
   if (typeof raw !== 'string' && fingerprintAscii(raw, out)) {
     let colon = 0;

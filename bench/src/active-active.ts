@@ -19,6 +19,7 @@ import { startCluster } from '@mirrorkit/testkit';
 import { type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
 import type { LoopResult, LoopVariant } from './consume-loop.js';
 import { fmt, table } from './measure.js';
+import { wrapperCostFigures } from './wrapper-cost.js';
 
 const KEYS = 1_000_000;
 const key = (i: number): string => `us-east:${randomUUID()}-${i}`;
@@ -446,8 +447,8 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
 
 export async function runActiveActive(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  // BENCH_SECTIONS=dedup,lww,wrappers (default: all) runs only some parts.
-  const sections = new Set((process.env.BENCH_SECTIONS ?? 'dedup,lww,wrappers').split(','));
+  // BENCH_SECTIONS=dedup,lww,cost,wrappers (default: all) runs only some parts.
+  const sections = new Set((process.env.BENCH_SECTIONS ?? 'dedup,lww,cost,wrappers').split(','));
   if (sections.has('dedup')) {
     console.log(
       `\n== active-active: dedup at 1M keys (checks per CPU-second, median of ${rounds} rounds) ==`,
@@ -462,6 +463,10 @@ export async function runActiveActive(): Promise<void> {
   if (sections.has('lww')) {
     console.log('\n== active-active: last-write-wins ==');
     console.log(table(lwwFigures()));
+  }
+  if (sections.has('cost')) {
+    console.log('\n== active-active: what the wrappers add per record, without a broker ==');
+    console.log(table(wrapperCostFigures(rounds, 20)));
   }
   if (sections.has('wrappers')) {
     const records = Number(process.env.BENCH_RECORDS ?? 200_000);

@@ -1,50 +1,72 @@
 // The wrappers' own cost per record, without a broker: the same batches (messages shaped as
-// kafkajs decodes them) handed alternately to the plain per-message loop and to a wrapper, many
-// times. No network, no decoding: what is left is the wrapper's CPU, measurable to a few ns —
-// the consume-loop bench shows what that becomes among kafkajs's own work, this one where it goes.
-// `node --expose-gc bench/dist/wrapper-cost.js [variant…]`
+// kafkajs decodes them, region keys, HLC stamp headers) handed to the plain per-message loop and
+// to a wrapper, each batch to both in random order. No network, no decoding: what is left is the
+// wrappers' CPU, to a few ns — the consume-loop bench shows what that becomes among kafkajs's own
+// work (about 8 µs a record), this one where it goes. Each variant runs in a process of its own
+// (in one process, handlers sharing call sites turn them polymorphic and slow whichever runs later).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Deduplicator, dedupBatch } from '@mirrorkit/active-active';
+import { fileURLToPath } from 'node:url';
+import {
+  Deduplicator,
+  dedup,
+  dedupBatch,
+  HLC_HEADER,
+  HybridLogicalClock,
+  type LwwEntry,
+  lww,
+} from '@mirrorkit/active-active';
 import type { EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
-import { fmt, table } from './measure.js';
+import { fmt } from './measure.js';
 
 const BATCH = 300;
 const BATCHES = 100;
-const ROUNDS = Number(process.env.COST_ROUNDS ?? 30);
 
 type BatchHandler = (payload: EachBatchPayload) => Promise<void>;
+type Handler = (p: EachMessagePayload) => Promise<void>;
 
 /** BATCHES batches of BATCH messages with fresh region keys, laid out as kafkajs hands them over. */
 function makeBatches(round: number): KafkaMessage[][] {
   const batches: KafkaMessage[][] = [];
   let offset = round * BATCH * BATCHES;
   for (let b = 0; b < BATCHES; b++) {
-    // kafkajs slices keys and values out of one response buffer.
+    // kafkajs slices keys, values and header values out of one fetch response.
     const parts: Buffer[] = [];
-    const spans: [number, number, number, number][] = [];
+    const spans: number[] = [];
     let at = 0;
     for (let i = 0; i < BATCH; i++) {
-      const key = Buffer.from(`us-east:${randomUUID()}`);
-      const value = Buffer.from(JSON.stringify({ account: `acct-${i % 5000}`, amount: i }));
-      spans.push([at, at + key.length, at + key.length, at + key.length + value.length]);
-      parts.push(key, value);
-      at += key.length + value.length;
+      const fields = [
+        Buffer.from(`us-east:${randomUUID()}`),
+        Buffer.from(JSON.stringify({ account: `acct-${i % 1000}`, amount: i })),
+        Buffer.from(`${1_700_000_000_000 + offset + i}.0@us-east`),
+      ];
+      for (const field of fields) {
+        spans.push(at, at + field.length);
+        parts.push(field);
+        at += field.length;
+      }
     }
     const response = Buffer.concat(parts);
     const batchContext = { firstOffset: String(offset), magicByte: 2 };
+    const slice = (n: number) => response.subarray(spans[n] as number, spans[n + 1] as number);
     batches.push(
-      spans.map(([k0, k1, v0, v1]) => ({
-        magicByte: 2,
-        attributes: 0,
-        timestamp: '1700000000000',
-        offset: String(offset++),
-        key: response.subarray(k0, k1),
-        value: response.subarray(v0, v1),
-        headers: {},
-        isControlRecord: false,
-        batchContext,
-      })) as unknown as KafkaMessage[],
+      Array.from(
+        { length: BATCH },
+        (_, i) =>
+          ({
+            magicByte: 2,
+            attributes: 0,
+            timestamp: String(1_700_000_000_000 + offset + i),
+            offset: String(offset + i),
+            key: slice(i * 6),
+            value: slice(i * 6 + 2),
+            headers: { [HLC_HEADER]: slice(i * 6 + 4) },
+            isControlRecord: false,
+            batchContext,
+          }) as unknown as KafkaMessage,
+      ),
     );
+    offset += BATCH;
   }
   return batches;
 }
@@ -53,8 +75,8 @@ function payloadFor(messages: KafkaMessage[]): EachBatchPayload {
   let resolved = '';
   return {
     batch: { topic: 'orders', partition: 0, messages },
-    resolveOffset: (o: string) => {
-      resolved = o;
+    resolveOffset: (offset: string) => {
+      resolved = offset;
     },
     heartbeat: async () => undefined,
     commitOffsetsIfNecessary: async () => undefined,
@@ -64,15 +86,32 @@ function payloadFor(messages: KafkaMessage[]): EachBatchPayload {
   } as unknown as EachBatchPayload;
 }
 
-const work = () => {
+const parse = (p: EachMessagePayload) =>
+  JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
+
+/** The same application work in every variant: parse the record, update a map. */
+function work(): Handler {
   const state = new Map<string, number>();
-  return async (p: EachMessagePayload): Promise<void> => {
-    const body = JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
+  return async (p) => {
+    const body = parse(p);
     state.set(body.account, body.amount);
   };
-};
+}
 
-function plainLoop(handler: (p: EachMessagePayload) => Promise<void>): BatchHandler {
+function lwwWork(): Handler {
+  const state = new Map<string, LwwEntry<number>>();
+  return lww<EachMessagePayload, number>({
+    clock: new HybridLogicalClock({ region: 'us-west' }),
+    store: { get: (k) => state.get(k), put: (k, e) => void state.set(k, e) },
+    writeOf: (p) => {
+      const body = parse(p);
+      return { key: body.account, value: body.amount };
+    },
+  });
+}
+
+/** kafkajs's own eachMessage loop, as an eachBatch handler. */
+function plainLoop(handler: Handler): BatchHandler {
   return async (payload) => {
     const { batch, heartbeat, pause } = payload;
     const { messages } = batch;
@@ -87,6 +126,7 @@ function plainLoop(handler: (p: EachMessagePayload) => Promise<void>): BatchHand
   };
 }
 
+/** A Deduplicator holding 2M keys, both generations full: a long-running consumer's steady state. */
 function steady(keys: number): Deduplicator {
   const d = new Deduplicator({ maxKeys: keys });
   for (let i = 0; i < 2 * keys; i++) d.add(`us-west:filler-${i}`);
@@ -94,52 +134,85 @@ function steady(keys: number): Deduplicator {
 }
 
 const VARIANTS: Record<string, () => BatchHandler> = {
-  'plain, same again': () => plainLoop(work()),
+  'plain loop against itself': () => plainLoop(work()),
   'dedupBatch(), 1,000 keys': () => dedupBatch(work(), { deduplicator: new Deduplicator({ maxKeys: 1000 }) }),
   'dedupBatch(), 1M keys': () => dedupBatch(work(), { deduplicator: steady(1_000_000) }),
+  'dedup(), 1M keys': () => plainLoop(dedup(work(), { deduplicator: steady(1_000_000) })),
+  'lww()': () => plainLoop(lwwWork()),
 };
 
-const chosen = process.argv.slice(2);
-const rows: string[][] = [
-  ['wrapper (vs plain loop, same batches)', 'plain ns/rec', 'wrapper ns/rec', 'diff ns (rounds)'],
-];
-for (const [name, make] of Object.entries(VARIANTS)) {
-  if (chosen.length > 0 && !chosen.some((c) => name.startsWith(c))) continue;
+/** One variant, in this process: the median over rounds of (wrapper − plain) ns per record. */
+async function measureVariant(name: string, rounds: number): Promise<{ plain: number; diff: number }> {
+  const make = VARIANTS[name];
+  if (!make) throw new Error(`unknown variant ${name}`);
   const wrapped = make();
   const plain = plainLoop(work());
   const diffs: number[] = [];
   const plains: number[] = [];
-  const wraps: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const batches = makeBatches(round);
-    const payloads = batches.map(payloadFor);
+  for (let round = 0; round < rounds + 3; round++) {
+    const payloads = makeBatches(round).map(payloadFor);
     (globalThis as { gc?: () => void }).gc?.();
     let tPlain = 0;
-    let tWrap = 0;
+    let tWrapped = 0;
     for (const p of payloads) {
-      // Each batch twice, once per side, in random order: the second pass finds it in the caches.
-      const wrapFirst = Math.random() < 0.5;
-      for (const side of wrapFirst ? [true, false] : [false, true]) {
+      // Each batch to both, in random order: the second finds it in the caches.
+      const wrappedFirst = Math.random() < 0.5;
+      for (const isWrapped of wrappedFirst ? [true, false] : [false, true]) {
         const before = performance.now();
-        await (side ? wrapped : plain)(p);
+        await (isWrapped ? wrapped : plain)(p);
         const ns = (performance.now() - before) * 1e6;
-        if (side) tWrap += ns;
+        if (isWrapped) tWrapped += ns;
         else tPlain += ns;
       }
     }
     if (round < 3) continue; // warm-up
-    const n = BATCH * BATCHES;
-    plains.push(tPlain / n);
-    wraps.push(tWrap / n);
-    diffs.push((tWrap - tPlain) / n);
+    plains.push(tPlain / (BATCH * BATCHES));
+    diffs.push((tWrapped - tPlain) / (BATCH * BATCHES));
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const sorted = [...diffs].sort((a, b) => a - b);
-  rows.push([
-    name,
-    fmt(med(plains)),
-    fmt(med(wraps)),
-    `${fmt(med(diffs))} (${fmt(sorted[Math.floor(sorted.length / 10)] as number)}…${fmt(sorted[Math.floor((sorted.length * 9) / 10)] as number)})`,
-  ]);
+  return { plain: median(plains), diff: median(diffs) };
 }
-console.log(table(rows));
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+
+/** Rows for the bench's table: per variant, the median over processes and the range. */
+export function wrapperCostFigures(processes: number, rounds: number): string[][] {
+  const rows = [
+    [
+      `without a broker (${processes} processes × ${rounds} rounds × ${BATCH * BATCHES} records)`,
+      'plain loop ns/record',
+      'wrapper adds (median)',
+      'per process',
+    ],
+  ];
+  const results = new Map<string, { plain: number; diff: number }[]>();
+  for (let run = 0; run < processes; run++)
+    for (const name of Object.keys(VARIANTS)) {
+      const out = execFileSync(
+        process.execPath,
+        ['--expose-gc', '--min-semi-space-size=16', fileURLToPath(import.meta.url)],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, COST_VARIANT: name, COST_ROUNDS: String(rounds) },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      results.set(name, [...(results.get(name) ?? []), JSON.parse(out.trim().split('\n').at(-1) ?? '{}')]);
+    }
+  for (const [name, runs] of results) {
+    const diffs = runs.map((r) => r.diff).sort((a, b) => a - b);
+    rows.push([
+      name,
+      fmt(median(runs.map((r) => r.plain))),
+      `+${fmt(median(diffs))} ns`,
+      `${fmt(diffs[0] as number)} … ${fmt(diffs.at(-1) as number)}`,
+    ]);
+  }
+  return rows;
+}
+
+if (process.env.COST_VARIANT) {
+  console.log(
+    JSON.stringify(await measureVariant(process.env.COST_VARIANT, Number(process.env.COST_ROUNDS ?? 20))),
+  );
+  process.exit(0);
+}

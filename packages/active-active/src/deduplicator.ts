@@ -360,7 +360,6 @@ export class Deduplicator {
     this.#tableP.fill(0);
     this.#countP = 0;
     this.#lastAtP = Number.NEGATIVE_INFINITY;
-    
   }
 
   #home(hi: number, lo: number): number {

@@ -145,6 +145,24 @@ describe('Deduplicator', () => {
     expect(d.stats()).toMatchObject({ size: 1, expired: 2, evictedInsideWindow: 0 });
   });
 
+  it('puts a key where lookups find it when its window rotated the tables between has() and add()', () => {
+    // Four slots a table: many keys share a home slot with 'us-east:a', so has() finds their free
+    // slot further on; the rotation at t=100 empties the current table, and that slot is no longer
+    // where a lookup starting from the key's home would look.
+    for (let i = 0; i < 64; i++) {
+      let now = 0;
+      const d = new Deduplicator({ maxKeys: 2, windowMs: 100, now: () => now });
+      d.add('us-east:a');
+      now = 50;
+      const key = `us-east:k-${i}`;
+      expect(d.has(key)).toBe(false);
+      now = 100;
+      expect(d.add(key)).toBe(true);
+      expect(d.has(key)).toBe(true);
+      expect(d.check(key)).toBe('duplicate');
+    }
+  });
+
   it('treats a clock that steps back as standing still', () => {
     let now = 10_000;
     const d = new Deduplicator({ maxKeys: 10, windowMs: 100, now: () => now });

@@ -124,16 +124,13 @@ export class Deduplicator {
   #duplicates = 0;
   #expired = 0;
   #evictedInsideWindow = 0;
-  // Every change of the current generation's table (an insert, a rotation), and the last key a
-  // lookup found absent, with the count of changes then and the free slot of the current table
-  // where it goes: an add of that key with nothing changed since (check(); has() then add();
-  // dedup() around its handler) writes there without probing again, while the line is likely
-  // still in the caches. (Forgetting the previous generation leaves that slot right.)
-  #changes = 0;
+  // The last key a lookup found absent and the free slot of the current table where it goes, until
+  // that table next changes (an insert, a rotation; -1 then): an add of that key meanwhile (check();
+  // has() then add(); dedup() around its handler) writes there without probing again, while the
+  // line is likely still in the caches. (Forgetting the previous generation leaves that slot right.)
   #absentHi = 0;
   #absentLo = 0;
-  #absentAt = -1;
-  #absentSlot = 0;
+  #absentSlot = -1;
   // Written by the prefetching loads so that they are not optimised away.
   #sink = 0;
   readonly #fp: Fingerprint = { hi: 0, lo: 0 };
@@ -265,14 +262,13 @@ export class Deduplicator {
       return true;
     this.#absentHi = hi;
     this.#absentLo = lo;
-    this.#absentAt = this.#changes;
     this.#absentSlot = slot;
     return false;
   }
 
   /** Whether the last lookup found `hi:lo` absent, with nothing changed since. */
   #lookedUp(hi: number, lo: number): boolean {
-    return this.#absentAt === this.#changes && this.#absentHi === hi && this.#absentLo === lo;
+    return this.#absentSlot >= 0 && this.#absentHi === hi && this.#absentLo === lo;
   }
 
   /** Adds `hi:lo` (remembered in neither generation), first seen at `at`, to the current generation. */
@@ -285,7 +281,7 @@ export class Deduplicator {
     if (slot < 0) slot = probe(this.#tableC, this.#mask, hi, lo);
     this.#tableC[slot * 2] = hi;
     this.#tableC[slot * 2 + 1] = lo;
-    this.#changes++;
+    this.#absentSlot = -1;
     if (this.#windowed) {
       this.#timesC[this.#countC] = at;
       if (at < this.#firstAtC) this.#firstAtC = at;
@@ -340,7 +336,7 @@ export class Deduplicator {
     this.#countC = 0;
     this.#firstAtC = Number.POSITIVE_INFINITY;
     this.#lastAtC = Number.NEGATIVE_INFINITY;
-    this.#changes++;
+    this.#absentSlot = -1;
   }
 
   /** Forgets every key of the previous generation, counting those still inside the window. */

@@ -42,18 +42,18 @@ type BatchHandler = (payload: EachBatchPayload) => Promise<void>;
 type Run = { eachMessage: (p: EachMessagePayload) => Promise<void> } | { eachBatch: BatchHandler };
 
 /** A Deduplicator holding 2M keys, both generations full: the steady state of a long-running consumer. */
-function steadyDeduplicator(): Deduplicator {
+export function steadyDeduplicator(): Deduplicator {
   const d = new Deduplicator({ maxKeys: KEYS });
   for (let i = 0; i < 2 * KEYS; i++) d.add(`us-west:filler-${i}`);
   return d;
 }
 
-const parse = (p: EachMessagePayload) =>
+export const parse = (p: EachMessagePayload) =>
   JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
 
 // Every variant does the same application work (parse the record, update a map), so the difference
 // is what the wrappers add.
-function plainWork(done: () => void): (p: EachMessagePayload) => Promise<void> {
+export function plainWork(done: () => void): (p: EachMessagePayload) => Promise<void> {
   const state = new Map<string, number>();
   return async (p) => {
     const body = parse(p);
@@ -84,7 +84,10 @@ let sink = 0;
  * `readAhead`, it reads the keys of messages 64 to 128 ahead every 64 messages, as dedupBatch()
  * does (without looking them up): reading a message early brings it into the CPU caches.
  */
-function eachBatchLoop(handler: (p: EachMessagePayload) => Promise<void>, readAhead = false): BatchHandler {
+export function eachBatchLoop(
+  handler: (p: EachMessagePayload) => Promise<void>,
+  readAhead = false,
+): BatchHandler {
   return async (payload) => {
     const { batch, heartbeat, pause } = payload;
     const { messages } = batch;

@@ -17,6 +17,7 @@ import {
   lww,
 } from '@mirrorkit/active-active';
 import type { EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
+import { eachBatchLoop, parse, plainWork, steadyDeduplicator } from './consume-loop.js';
 import { fmt } from './measure.js';
 
 const BATCH = 300;
@@ -86,18 +87,6 @@ function payloadFor(messages: KafkaMessage[]): EachBatchPayload {
   } as unknown as EachBatchPayload;
 }
 
-const parse = (p: EachMessagePayload) =>
-  JSON.parse(p.message.value?.toString() ?? '{}') as { account: string; amount: number };
-
-/** The same application work in every variant: parse the record, update a map. */
-function work(): Handler {
-  const state = new Map<string, number>();
-  return async (p) => {
-    const body = parse(p);
-    state.set(body.account, body.amount);
-  };
-}
-
 function lwwWork(): Handler {
   const state = new Map<string, LwwEntry<number>>();
   return lww<EachMessagePayload, number>({
@@ -110,35 +99,16 @@ function lwwWork(): Handler {
   });
 }
 
-/** kafkajs's own eachMessage loop, as an eachBatch handler. */
-function plainLoop(handler: Handler): BatchHandler {
-  return async (payload) => {
-    const { batch, heartbeat, pause } = payload;
-    const { messages } = batch;
-    for (let i = 0; i < messages.length; i++) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      const message = messages[i] as KafkaMessage;
-      await handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
-      payload.resolveOffset(message.offset);
-      await heartbeat();
-      await payload.commitOffsetsIfNecessary();
-    }
-  };
-}
-
-/** A Deduplicator holding 2M keys, both generations full: a long-running consumer's steady state. */
-function steady(keys: number): Deduplicator {
-  const d = new Deduplicator({ maxKeys: keys });
-  for (let i = 0; i < 2 * keys; i++) d.add(`us-west:filler-${i}`);
-  return d;
-}
+// The same application work in every variant (parse the record, update a map), in kafkajs's own
+// per-message loop (eachBatchLoop), exactly as the consume-loop bench runs them.
+const work = (): Handler => plainWork(() => undefined);
 
 const VARIANTS: Record<string, () => BatchHandler> = {
-  'plain loop against itself': () => plainLoop(work()),
+  'plain loop against itself': () => eachBatchLoop(work()),
   'dedupBatch(), 1,000 keys': () => dedupBatch(work(), { deduplicator: new Deduplicator({ maxKeys: 1000 }) }),
-  'dedupBatch(), 1M keys': () => dedupBatch(work(), { deduplicator: steady(1_000_000) }),
-  'dedup(), 1M keys': () => plainLoop(dedup(work(), { deduplicator: steady(1_000_000) })),
-  'lww()': () => plainLoop(lwwWork()),
+  'dedupBatch(), 1M keys': () => dedupBatch(work(), { deduplicator: steadyDeduplicator() }),
+  'dedup(), 1M keys': () => eachBatchLoop(dedup(work(), { deduplicator: steadyDeduplicator() })),
+  'lww()': () => eachBatchLoop(lwwWork()),
 };
 
 /** One variant, in this process: the median over rounds of (wrapper − plain) ns per record. */
@@ -146,7 +116,7 @@ async function measureVariant(name: string, rounds: number): Promise<{ plain: nu
   const make = VARIANTS[name];
   if (!make) throw new Error(`unknown variant ${name}`);
   const wrapped = make();
-  const plain = plainLoop(work());
+  const plain = eachBatchLoop(work());
   const diffs: number[] = [];
   const plains: number[] = [];
   for (let round = 0; round < rounds + 3; round++) {

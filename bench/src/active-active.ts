@@ -385,10 +385,8 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
       ['dedupBatch(), 1M keys', 'plain eachBatch'],
       ['dedupBatch(lww()), 1M keys', 'plain eachBatch'],
     ]);
-    const results = inRounds(
-      alone.map(([name]) => name),
-      false,
-    );
+    // A chosen variant's baseline runs too, even when BENCH_VARIANTS leaves it out.
+    const results = inRounds([...new Set(alone.flat())], false);
     const rows = [['alone, a process per run', 'records/s', 'CPU µs/record', 'CPU overhead', 'per round']];
     for (const [name, baseline] of alone) {
       const runs = results.get(name) ?? [];

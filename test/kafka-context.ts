@@ -1,3 +1,5 @@
+// Registers zstd, lz4 and snappy with kafkajs, so the helpers read every compressed topic.
+import '@mirrorkit/core';
 import { randomUUID } from 'node:crypto';
 import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { inject, onTestFailed } from 'vitest';

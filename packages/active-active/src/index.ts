@@ -21,6 +21,9 @@
  * await consumer.run({ eachMessage: dedup(apply, { deduplicator: seen }) });
  * ```
  */
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
+
 export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup-batch-handler.js';
 export {
   type DedupEvents,

@@ -15,6 +15,9 @@
  * );
  * ```
  */
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
+
 export { type CliConfig, type CliFlow, loadCliConfig } from './cli-config.js';
 export { type CliErrorCode, EXIT, type ExitCode, MirrorKitCliError } from './cli-error.js';
 export { type CliIo, COMMANDS, runCli } from './cli-main.js';

@@ -24,6 +24,8 @@
  * });
  * ```
  */
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
 
 // Producers stamp records with their origin region; re-exported so a client user needs one import.
 export { ORIGIN_HEADER, stampOrigin } from '@mirrorkit/core';

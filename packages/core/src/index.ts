@@ -19,6 +19,12 @@
  * decodeCheckpoint(key, value).downstreamOffset; // 118n
  * ```
  */
+import { registerCompressionCodecs } from './compression/register-codecs.js';
+
+// kafkajs reads and writes gzip only; every MirrorKit package imports core, so importing any of
+// them is enough for every kafkajs client in the process to handle zstd, lz4 and snappy too.
+registerCompressionCodecs();
+
 export { CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec.js';
 export {
   type CheckpointReadResult,
@@ -26,6 +32,14 @@ export {
   readCheckpoints,
 } from './checkpoint-reader.js';
 export { type CodecErrorCode, type CodecRecordKind, MirrorKitCodecError } from './codec-error.js';
+export { type CompressionErrorCode, MirrorKitCompressionError } from './compression/compression-error.js';
+export {
+  type CompressionCodecName,
+  compressionNameOf,
+  compressionTypeOf,
+} from './compression/compression-type.js';
+export { compressRecords, decompressRecords } from './compression/kafka-codecs.js';
+export { registerCompressionCodecs } from './compression/register-codecs.js';
 export { type ConfigErrorCode, isSecretKey, MirrorKitConfigError, redact } from './config-error.js';
 export {
   DefaultReplicationPolicy,

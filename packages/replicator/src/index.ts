@@ -17,6 +17,9 @@
  * process.on('SIGTERM', () => void replicator.stop());
  * ```
  */
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
+
 export { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
 export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';

@@ -11,6 +11,9 @@
  * await Promise.all([east.stop(), west.stop()]);
  * ```
  */
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
+
 export { type KafkaCluster, type StartClusterOptions, startCluster, startClusters } from './kafka-cluster.js';
 export {
   ensureKafkaRuntime,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `pnpm demo`: the failover drill on two fresh local clusters, with a report at the end.
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
 import { runDemo } from '../demo.js';
 import { drillPassed, formatDrillReport } from '../drill-report.js';
 import { palette } from '../text-table.js';

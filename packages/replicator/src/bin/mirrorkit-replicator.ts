@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // mirrorkit-replicator --config mm2.properties [--http-port 9090] [--group-prefix P]
+// Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
+import '@mirrorkit/core';
 import { readFileSync } from 'node:fs';
 import { MirrorKitError } from '@mirrorkit/core';
 import { jsonLogger } from '../logger.js';

@@ -34,6 +34,11 @@ export {
 export { type CodecErrorCode, type CodecRecordKind, MirrorKitCodecError } from './codec-error.js';
 export { type CompressionErrorCode, MirrorKitCompressionError } from './compression/compression-error.js';
 export {
+  type CompressionObservation,
+  type CompressionObserver,
+  observeCompression,
+} from './compression/compression-observer.js';
+export {
   type CompressionCodecName,
   compressionNameOf,
   compressionTypeOf,

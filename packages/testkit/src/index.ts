@@ -14,6 +14,14 @@
 // Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
 import '@mirrorkit/core';
 
+export {
+  type JavaConsumedRecord,
+  type JavaProducerPerformanceOptions,
+  javaConsumeTopic,
+  javaProducerPerformance,
+  type StoredBatch,
+  storedBatches,
+} from './java-clients.js';
 export { type KafkaCluster, type StartClusterOptions, startCluster, startClusters } from './kafka-cluster.js';
 export {
   ensureKafkaRuntime,

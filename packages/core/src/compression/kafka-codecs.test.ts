@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import '../index.js';
 import { MirrorKitCompressionError } from './compression-error.js';
+import { type CompressionObservation, observeCompression } from './compression-observer.js';
 import { type CompressionCodecName, compressionNameOf, compressionTypeOf } from './compression-type.js';
 import { compressRecords, decompressRecords } from './kafka-codecs.js';
 import { decodeXerialSnappy, encodeXerialSnappy, isXerialSnappy } from './snappy-xerial.js';
@@ -120,5 +121,35 @@ describe('compression.type', () => {
       const codec = table[type]?.() as { decompress?: unknown } | undefined;
       expect(typeof codec?.decompress).toBe('function');
     }
+  });
+
+  it('an observer sees the batches kafkajs (de)compresses in its async context, and only those', async () => {
+    const table = kafkajs.CompressionCodecs as unknown as Record<
+      number,
+      () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+    >;
+    const zstdCodec = table[4]?.();
+    if (!zstdCodec) throw new Error('zstd is not registered');
+    const seen: CompressionObservation[] = [];
+    const data = textLike(50_000);
+    const compressed = await observeCompression(
+      (o) => seen.push(o),
+      async () => {
+        await new Promise((r) => setTimeout(r, 1)); // the context survives awaits
+        const out = await zstdCodec.compress({ buffer: data });
+        await zstdCodec.decompress(out);
+        return out;
+      },
+    );
+    await zstdCodec.decompress(compressed); // outside: not seen
+    expect(seen).toEqual([
+      { codec: 'zstd', direction: 'compress', uncompressedBytes: 50_000, compressedBytes: compressed.length },
+      {
+        codec: 'zstd',
+        direction: 'decompress',
+        uncompressedBytes: 50_000,
+        compressedBytes: compressed.length,
+      },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import kafkajs from 'kafkajs';
+import { currentCompressionObserver } from './compression-observer.js';
 import type { CompressionCodecName } from './compression-type.js';
 import { compressRecords, decompressRecords } from './kafka-codecs.js';
 
@@ -36,8 +37,27 @@ export function registerCompressionCodecs(): void {
   for (const [type, name] of TYPES) {
     // kafkajs calls the factory for every batch: hand out one object.
     const codec: KafkajsCodec = {
-      compress: (encoder) => compressRecords(name, encoder.buffer),
-      decompress: (buffer) => decompressRecords(name, buffer),
+      compress: async (encoder) => {
+        const raw = encoder.buffer;
+        const compressed = await compressRecords(name, raw);
+        currentCompressionObserver()?.({
+          codec: name,
+          direction: 'compress',
+          uncompressedBytes: raw.length,
+          compressedBytes: compressed.length,
+        });
+        return compressed;
+      },
+      decompress: async (buffer) => {
+        const raw = await decompressRecords(name, buffer);
+        currentCompressionObserver()?.({
+          codec: name,
+          direction: 'decompress',
+          uncompressedBytes: raw.length,
+          compressedBytes: buffer.length,
+        });
+        return raw;
+      },
     };
     table[type] = () => codec;
   }

@@ -65,6 +65,11 @@ export interface ConsumerEvents {
   'failback:start': [info: { from: string; to: string; reason: 'manual' | 'automatic' }];
   'failback:complete': [report: FailoverReport];
   'subscription:changed': [info: { cluster: string; added: readonly string[]; topics: readonly string[] }];
+  /**
+   * Something failed and is being retried. A `MirrorKitUndecodableBatchError` (from
+   * `@mirrorkit/core`) names a partition held at a batch that cannot be decoded: nothing at or after
+   * its offset is delivered, the other partitions go on, and it is fetched again after 30 s.
+   */
   error: [error: Error];
 }
 

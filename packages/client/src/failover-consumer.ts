@@ -1,4 +1,10 @@
-import { commitGroupOffsets, GroupOffsetsError, readCheckpoints, remoteTopicPattern } from '@mirrorkit/core';
+import {
+  commitGroupOffsets,
+  GroupOffsetsError,
+  readCheckpoints,
+  remoteTopicPattern,
+  UndecodablePartitionHold,
+} from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import type { ResolvedConfig } from './client-config.js';
@@ -98,6 +104,8 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   #watcher: NodeJS.Timeout | null = null;
   #closed = false;
   #failingOver = false;
+  // A batch that does not decode holds its partition (reported as an 'error'), not the consumer.
+  readonly #hold = new UndecodablePartitionHold({ onHeld: (error) => this.emit('error', error) });
 
   /** @internal Use `MirrorKit.consumer()`. */
   constructor(config: ResolvedConfig, monitor: HealthMonitor, options: MirrorKitConsumerOptions) {
@@ -268,7 +276,8 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       .consumer({ ...this.#options.kafkajs, groupId: this.#options.groupId });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning });
-    await consumer.run(this.#wrapHandlers(alias, this.#epoch));
+    this.#hold.clear();
+    await this.#hold.run(consumer, this.#wrapHandlers(alias, this.#epoch));
     this.#inner = consumer;
     this.emit('subscription:changed', { cluster: alias, added: topics, topics });
   }
@@ -307,7 +316,9 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     // group's committed offsets carry the position across the restart.
     await this.#inner.stop();
     await this.#inner.subscribe({ topics: added, fromBeginning });
-    await this.#inner.run(this.#wrapHandlers(alias, this.#epoch));
+    // run() starts a new kafkajs consumer group, which forgets paused partitions: hold them anew.
+    this.#hold.clear();
+    await this.#hold.run(this.#inner, this.#wrapHandlers(alias, this.#epoch));
     for (const topic of added) this.#innerTopics.add(topic);
     this.emit('subscription:changed', { cluster: alias, added, topics: [...this.#innerTopics].sort() });
   }
@@ -528,6 +539,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   /** Stops consuming and closes every connection. */
   async disconnect(): Promise<void> {
     this.#closed = true;
+    this.#hold.clear();
     if (this.#watcher) clearInterval(this.#watcher);
     this.#watcher = null;
     await this.#locked(async () => {

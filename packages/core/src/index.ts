@@ -44,7 +44,17 @@ export {
   compressionTypeOf,
 } from './compression/compression-type.js';
 export { compressRecords, decompressRecords } from './compression/kafka-codecs.js';
+export {
+  guardFetches,
+  installFetchGuard,
+  type UndecodableBatchHandler,
+} from './compression/kafkajs-fetch-guard.js';
 export { registerCompressionCodecs } from './compression/register-codecs.js';
+export { MirrorKitUndecodableBatchError } from './compression/undecodable-batch-error.js';
+export {
+  UndecodablePartitionHold,
+  type UndecodablePartitionHoldOptions,
+} from './compression/undecodable-partition-hold.js';
 export { type ConfigErrorCode, isSecretKey, MirrorKitConfigError, redact } from './config-error.js';
 export {
   DefaultReplicationPolicy,

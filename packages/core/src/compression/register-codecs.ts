@@ -2,6 +2,7 @@ import kafkajs from 'kafkajs';
 import { currentCompressionObserver } from './compression-observer.js';
 import type { CompressionCodecName } from './compression-type.js';
 import { compressRecords, decompressRecords } from './kafka-codecs.js';
+import { installFetchGuard } from './kafkajs-fetch-guard.js';
 
 /** What kafkajs hands a codec to compress: its encoder, whose `buffer` holds the records. */
 interface KafkajsEncoder {
@@ -27,12 +28,13 @@ let registered = false;
 
 /**
  * Teaches kafkajs every codec Kafka has (it ships gzip only, and a consumer meeting one zstd, lz4
- * or snappy batch crashes). Importing any MirrorKit package calls it; calling it again does
- * nothing. Every kafkajs client in the process then reads and writes all four codecs.
+ * or snappy batch crashes), and installs the fetch guard that names a batch that does not decode
+ * (see guardFetches). Importing any MirrorKit package calls it; calling it again does nothing. Every kafkajs client in the process then reads and writes all four codecs.
  */
 export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
+  installFetchGuard();
   const table = CompressionCodecs as unknown as Record<number, () => KafkajsCodec>;
   for (const [type, name] of TYPES) {
     // kafkajs calls the factory for every batch: hand out one object.

@@ -282,7 +282,8 @@ describe('Deduplicator', () => {
       ),
       { numRuns: 500 },
     );
-  });
+    // A second or two alone; far more on a loaded 2-core box: the default 5 s is no bound here.
+  }, 60_000);
 
   it('answers has/add/check exactly like its rules, restores with past times included', () => {
     fc.assert(
@@ -325,7 +326,8 @@ describe('Deduplicator', () => {
       ),
       { numRuns: 500 },
     );
-  });
+    // A second or two alone; far more on a loaded 2-core box: the default 5 s is no bound here.
+  }, 60_000);
 
   it('answers exactly like its rules at the fingerprint level (lookups, adds any number of operations later, prefetches)', () => {
     // What dedup() and dedupBatch() do: look a key up, hand it to the handler, add it afterwards —

@@ -10,14 +10,25 @@ import {
   MirrorKitCodecError,
   type OffsetSync,
   OffsetSyncStore,
+  observeCompression,
   readTopicToEnd,
+  UndecodablePartitionHold,
 } from '@mirrorkit/core';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import kafkajs, {
+  type Admin,
+  type CompressionTypes as CompressionType,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
+import type { CopyProducerSettings } from './copy-producer-settings.js';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';
 import { MirrorKitReplicatorError } from './replicator-error.js';
-import { replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
+import { replicatedConfigs } from './topic-selection.js';
+import { sameSelection, selectedTopics, topicWatchIntervalSeconds } from './topic-watch.js';
 
 /** Options of {@link FlowReplicator}. */
 export interface FlowReplicatorOptions {
@@ -34,7 +45,12 @@ export interface FlowReplicatorOptions {
    * per source partition so a process that lost the partition is fenced.
    */
   readonly exactlyOnce?: boolean;
+  /** How copies are written (compression); uncompressed when absent, as MM2's default. */
+  readonly copyProducer?: CopyProducerSettings;
 }
+
+// kafkajs is CommonJS; Node's ESM loader cannot see CompressionTypes as a named export.
+const { CompressionTypes } = kafkajs;
 
 const TOPIC_RESOURCE = 2;
 // kafkajs reports where a config value comes from; 1 is a value set on the topic itself.
@@ -91,15 +107,21 @@ export class FlowReplicator {
   #lastCheckpoints = new Map<string, string>();
   /** The newest checkpoint per group and remote partition, for group offset sync. */
   #latest = new Map<string, Checkpoint>();
-  #timers: NodeJS.Timeout[] = [];
+  /** Pending timers, each removed when it fires: a loop ticking every second must not grow it. */
+  readonly #timers = new Set<NodeJS.Timeout>();
   #stopping = false;
   #joined = false;
   #lastError: string | null = null;
   #lastCheckpointAt = 0;
   #restarting: Promise<void> | null = null;
+  readonly #compression: CompressionType;
+  // A source batch that does not decode holds its partition (never copied past, reported as a
+  // failing step, fetched again later); the flow's other partitions go on being copied.
+  readonly #hold = new UndecodablePartitionHold({ onHeld: (error) => this.#failed('copy', error) });
 
   constructor(options: FlowReplicatorOptions) {
     this.#o = options;
+    this.#compression = options.copyProducer?.compression ?? CompressionTypes.None;
     this.#labels = { flow: `${options.flow.source}->${options.flow.target}` };
   }
 
@@ -115,7 +137,9 @@ export class FlowReplicator {
 
   /** The last error of any loop, cleared by the next success; null when healthy. */
   get lastError(): string | null {
-    return this.#lastError;
+    // A held partition keeps the flow unhealthy even while its other partitions copy fine.
+    const held = this.#hold.held[0];
+    return held ? `copy: ${held.message}` : this.#lastError;
   }
 
   /** Source topics replicated now. */
@@ -123,7 +147,14 @@ export class FlowReplicator {
     return [...this.#topics.keys()].sort();
   }
 
-  async start(): Promise<void> {
+  /**
+   * Connects, creates the flow's internal topics and remote topics, and starts copying.
+   * `ensureSourceHeartbeatsTopic` runs once both clusters answered, before the first topic
+   * selection, so that the source's heartbeats topic is part of it. Its failure is reported like a
+   * failing step (log, /healthz) and does not stop the flow: the topic watch picks the topic up
+   * once it exists.
+   */
+  async start(hooks: { ensureSourceHeartbeatsTopic?: () => Promise<void> } = {}): Promise<void> {
     const { source, target, flow } = this.#o;
     this.#sourceAdmin = source.admin();
     this.#targetAdmin = target.admin();
@@ -155,17 +186,39 @@ export class FlowReplicator {
       flow.checkpointsTopicReplicationFactor,
     );
     await this.#reloadOffsetSyncs();
+    await hooks
+      .ensureSourceHeartbeatsTopic?.()
+      .catch((error: unknown) => this.#failed('heartbeats-topic', error));
     await this.#syncTopics();
     await this.#restartConsumer();
-    this.#every(
-      flow.refreshTopics.enabled ? flow.refreshTopics.intervalSeconds : 0,
-      'refresh-topics',
-      async () => {
+    // The full re-sync and the watch's re-syncs run one at a time: two at once would both create
+    // the same remote topic, or restart the consumer twice.
+    let refreshing: Promise<void> = Promise.resolve();
+    const refresh = (): Promise<void> => {
+      const run = refreshing.then(async () => {
         await this.#syncTopics();
         // Compared with what the consumer runs on, so a restart that failed is tried again.
         if (this.#wanted() !== this.#running) await this.#restartConsumer();
-      },
+      });
+      refreshing = run.catch(() => undefined);
+      return run;
+    };
+    this.#every(
+      flow.refreshTopics.enabled ? flow.refreshTopics.intervalSeconds : 0,
+      'refresh-topics',
+      refresh,
     );
+    // Between full re-syncs: one metadata request, and a re-sync only when the selected topics or
+    // their partition counts changed (or the consumer does not run on the current selection).
+    const sourceAdmin = this.#sourceAdmin as Admin;
+    this.#every(topicWatchIntervalSeconds(flow), 'watch-topics', async () => {
+      const seen = await selectedTopics(sourceAdmin, flow);
+      const changed = !sameSelection(seen, this.#topics);
+      const behind = this.#restarting === null && this.#wanted() !== this.#running;
+      if (!changed && !behind) return;
+      if (changed) this.#o.log.info('source topics changed; syncing', { flow: this.name, topics: seen.size });
+      await refresh();
+    });
     if (flow.emitCheckpoints.enabled)
       this.#every(flow.emitCheckpoints.intervalSeconds, 'checkpoints', () => this.#emitCheckpoints());
     this.#every(1, 'gauges', async () => {
@@ -180,8 +233,9 @@ export class FlowReplicator {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#hold.clear();
     for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
+    this.#timers.clear();
     await this.#restarting?.catch(() => undefined);
     // Disconnecting the consumer commits what was resolved (every record acknowledged by the
     // target) and leaves the group, so the others take over at once.
@@ -194,6 +248,15 @@ export class FlowReplicator {
       this.#sourceAdmin?.disconnect(),
       this.#targetAdmin?.disconnect(),
     ]).catch(() => undefined);
+  }
+
+  /** Runs `work` once after `ms`, unless the flow stops first. */
+  #after(ms: number, work: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void work();
+    }, ms);
+    this.#timers.add(timer);
   }
 
   /** Runs `work` every `seconds` (0: never), after the previous run finished; errors back off. */
@@ -209,9 +272,9 @@ export class FlowReplicator {
         this.#failed(what, error);
         delay = Math.min(delay * 2, 30_000);
       }
-      if (!this.#stopping) this.#timers.push(setTimeout(() => void tick(), delay));
+      if (!this.#stopping) this.#after(delay, tick);
     };
-    this.#timers.push(setTimeout(() => void tick(), delay));
+    this.#after(delay, tick);
   }
 
   #failed(what: string, error: unknown): void {
@@ -240,12 +303,9 @@ export class FlowReplicator {
     const { flow } = this.#o;
     const sourceAdmin = this.#sourceAdmin as Admin;
     const targetAdmin = this.#targetAdmin as Admin;
-    const selected = (await sourceAdmin.listTopics()).filter((t) => shouldReplicateTopic(flow, t)).sort();
-    const next = new Map<string, number>();
-    if (selected.length > 0) {
-      const metadata = await sourceAdmin.fetchTopicMetadata({ topics: selected });
-      for (const t of metadata.topics) next.set(t.name, t.partitions.length);
-    }
+    // The watch's own selection, so a change it saw is the change this sync acts on.
+    const next = await selectedTopics(sourceAdmin, flow);
+    const selected = [...next.keys()];
     const targetTopics = new Set(await targetAdmin.listTopics());
     const remoteCounts = new Map<string, number>();
     const existingRemotes = selected
@@ -282,9 +342,7 @@ export class FlowReplicator {
       }
     }
     if (flow.syncTopicConfigs.enabled) await this.#syncConfigs(next, configs);
-    const changed =
-      [...next.keys()].join('\n') !== [...this.#topics.keys()].join('\n') ||
-      [...next].some(([t, n]) => this.#topics.get(t) !== n);
+    const changed = !sameSelection(next, this.#topics);
     this.#topics = next;
     return changed;
   }
@@ -413,11 +471,21 @@ export class FlowReplicator {
         // A new owner continues partitions another process synced: pick up its offset syncs.
         void this.#reloadOffsetSyncs().catch((error: unknown) => this.#failed('offset-syncs', error));
       });
-      consumer.on(consumer.events.CRASH, (event) => this.#failed('copy', event.payload.error));
+      consumer.on(consumer.events.CRASH, (event) => {
+        this.#failed('copy', event.payload.error);
+        // kafkajs gives up on errors it deems not retriable: the flow must not stop copying for
+        // good, so it starts a new consumer (from the committed positions) a little later.
+        if (event.payload.restart || this.#stopping) return;
+        this.#after(5000, async () => {
+          if (this.#stopping || this.#consumer !== consumer) return;
+          await this.#restartConsumer().catch((error: unknown) => this.#failed('copy', error));
+        });
+      });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       this.#consumer = consumer;
-      await consumer.run({
+      this.#hold.clear();
+      await this.#hold.run(consumer, {
         eachBatchAutoResolve: false,
         autoCommitInterval: 1000,
         eachBatch: (payload) => this.#copy(payload),
@@ -445,6 +513,9 @@ export class FlowReplicator {
     }
     const syncs: OffsetSync[] = [];
     let bytes = 0;
+    // What the codec took in and gave out for this batch's sends (every attempt kafkajs made).
+    let uncompressedBytes = 0;
+    let compressedBytes = 0;
     let from = 0;
     let messagesToCopy = batch.messages;
     let txn: Awaited<ReturnType<Producer['transaction']>> | null = null;
@@ -478,17 +549,25 @@ export class FlowReplicator {
       const chunk = messagesToCopy.slice(from, to);
       let metadata: Awaited<ReturnType<Producer['send']>>;
       try {
-        metadata = await producer.send({
-          topic: remote,
-          acks: -1,
-          messages: chunk.map((m) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            timestamp: m.timestamp,
-            partition: batch.partition,
-          })),
-        });
+        metadata = await observeCompression(
+          (o) => {
+            compressedBytes += o.compressedBytes;
+            uncompressedBytes += o.uncompressedBytes;
+          },
+          () =>
+            producer.send({
+              topic: remote,
+              acks: -1,
+              compression: this.#compression,
+              messages: chunk.map((m) => ({
+                key: m.key,
+                value: m.value,
+                headers: m.headers,
+                timestamp: m.timestamp,
+                partition: batch.partition,
+              })),
+            }),
+        );
       } catch (error) {
         // kafkajs retries the batch; nothing is resolved or committed, so nothing is lost.
         this.#failed('copy', error);
@@ -543,6 +622,15 @@ export class FlowReplicator {
     }
     metrics.inc('mirrorkit_replicator_records_total', this.#labels, messages.length);
     metrics.inc('mirrorkit_replicator_bytes_total', this.#labels, bytes);
+    if (uncompressedBytes > 0) {
+      const codec = { ...this.#labels, codec: this.#o.copyProducer?.codec ?? 'none' };
+      metrics.inc('mirrorkit_replicator_compressed_bytes_total', codec, compressedBytes);
+      metrics.inc(
+        'mirrorkit_replicator_compression_saved_bytes_total',
+        codec,
+        uncompressedBytes - compressedBytes,
+      );
+    }
     const last = batch.messages[batch.messages.length - 1];
     if (last) {
       resolveOffset(last.offset);

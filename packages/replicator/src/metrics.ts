@@ -29,6 +29,14 @@ export class ReplicatorMetrics {
       'mirrorkit_replicator_bytes_total',
       ['counter', 'Key, value and header bytes written to the target cluster.'],
     ],
+    [
+      'mirrorkit_replicator_compressed_bytes_total',
+      ['counter', 'Bytes of the compressed batches sent to the target (every attempt), by codec.'],
+    ],
+    [
+      'mirrorkit_replicator_compression_saved_bytes_total',
+      ['counter', 'Record bytes the target codec saved: uncompressed minus compressed, by codec.'],
+    ],
     ['mirrorkit_replicator_offset_syncs_total', ['counter', 'Offset syncs emitted.']],
     ['mirrorkit_replicator_checkpoints_total', ['counter', 'Checkpoints emitted.']],
     ['mirrorkit_replicator_heartbeats_total', ['counter', 'Heartbeats emitted.']],

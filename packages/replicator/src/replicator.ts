@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type MirrorMakerConfig, parseMirrorMakerProperties } from '@mirrorkit/core';
+import { type FlowConfig, type MirrorMakerConfig, parseMirrorMakerProperties } from '@mirrorkit/core';
 import { Kafka, logLevel } from 'kafkajs';
+import { type CopyProducerSettings, copyProducerSettings } from './copy-producer-settings.js';
 import { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
-import { HeartbeatEmitter, type HeartbeatPair } from './heartbeat-emitter.js';
+import { HeartbeatEmitter, heartbeatPairs } from './heartbeat-emitter.js';
 import { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 import { type ReplicatorLogger, silentLogger } from './logger.js';
 import { ReplicatorMetrics } from './metrics.js';
@@ -99,8 +100,23 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
   const kafkaOf = (alias: string): Kafka => clients.get(alias) as Kafka;
   const metrics = new ReplicatorMetrics();
   const prefix = options.groupIdPrefix ?? 'mirrorkit-replicator';
-  const flowOptions: FlowReplicatorOptions[] = mm2.flows.map((flow) => ({
+  const copyProducers = mm2.flows.map((flow) => copyProducerSettings(flow, mm2));
+  const reported = new Set(unsupported.map((u) => u.key));
+  for (const settings of copyProducers) {
+    for (const u of settings.unsupported) {
+      if (reported.has(u.key)) continue;
+      reported.add(u.key);
+      unsupported.push(u);
+      log.warn('setting not supported; ignored', {
+        key: u.key,
+        ...(u.line !== undefined ? { line: u.line } : {}),
+        reason: u.reason,
+      });
+    }
+  }
+  const flowOptions: FlowReplicatorOptions[] = mm2.flows.map((flow, i) => ({
     flow,
+    copyProducer: copyProducers[i] as CopyProducerSettings,
     source: kafkaOf(flow.source),
     target: kafkaOf(flow.target),
     groupId: `${prefix}.${flow.source}->${flow.target}`,
@@ -117,32 +133,16 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     ),
   }));
   const flows = flowOptions.map((options) => new FlowReplicator(options));
-  // MM2 beats for every ordered pair, disabled ones too, unless heartbeats are switched off.
-  const pairs: HeartbeatPair[] = [];
-  for (const source of mm2.clusters) {
-    for (const target of mm2.clusters) {
-      if (source === target) continue;
-      const flow = mm2.allFlows.find((f) => f.source === source && f.target === target);
-      const enabled = flow
-        ? flow.emitHeartbeats.enabled
-        : (mm2.properties.get('emit.heartbeats.enabled') ?? 'true').trim() !== 'false';
-      if (!enabled) continue;
-      const reference = flow ?? mm2.flows[0];
-      pairs.push({
-        source,
-        target,
-        intervalSeconds: reference?.emitHeartbeats.intervalSeconds ?? 1,
-        replicationFactor: reference?.heartbeatsTopicReplicationFactor ?? 3,
-      });
-    }
-  }
   const heartbeats = new HeartbeatEmitter(
-    pairs,
+    heartbeatPairs(mm2),
     kafkaOf,
-    (mm2.flows[0] as { policy: import('@mirrorkit/core').ReplicationPolicy }).policy,
+    (mm2.flows[0] as FlowConfig).policy,
     metrics,
     log,
   );
+  // Beating before the flows start: the beats the source's heartbeats topic gets now are what
+  // each flow copies first, so the RPO estimate on the target is there within one interval.
+  await heartbeats.start();
 
   // A flow whose cluster cannot be reached does not stop the others or the process: it is
   // reported (log, /healthz) and retried with backoff until it starts or the replicator stops.
@@ -152,7 +152,11 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
   const attempt = async (i: number): Promise<boolean> => {
     const flow = flows[i] as FlowReplicator;
     try {
-      await flow.start();
+      // MM2 picks the source's heartbeats topic up only at its next topic refresh when its heartbeat
+      // connector creates it after the source connector listed topics (up to 600 s by default);
+      // created before the first selection, its copy starts with the flow.
+      const { source } = (flowOptions[i] as FlowReplicatorOptions).flow;
+      await flow.start({ ensureSourceHeartbeatsTopic: () => heartbeats.ensureTopic(source) });
       startErrors.delete(flow.name);
       log.info('flow started', { flow: flow.name, topics: flow.topics });
       return true;
@@ -178,7 +182,6 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
       })(),
     );
   });
-  await heartbeats.start();
 
   const health = (): { ready: boolean; errors: Record<string, string> } => {
     const errors: Record<string, string> = {};

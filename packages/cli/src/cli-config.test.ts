@@ -128,4 +128,14 @@ describe('CLI config', () => {
     }
     expect(configError(() => loadCliConfig(undefined, {})).message).toContain('--clusters');
   });
+
+  it("keeps the parser's notes on an mm2.properties, so every command can show them", () => {
+    const config = parseMirrorMakerConfig(
+      `${MM2}us-west->us-east.enabled = false # Disable for Active-Passive\n`,
+      'mm2.properties',
+      { WEST_PASSWORD: 's3cret' },
+    );
+    expect(config.flows.map((f) => `${f.source}->${f.target}`)).toEqual(['us-east->us-west']);
+    expect(config.notes?.map((n) => [n.key, n.line])).toEqual([['us-west->us-east.enabled', 10]]);
+  });
 });

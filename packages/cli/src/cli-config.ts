@@ -3,6 +3,7 @@ import {
   DefaultReplicationPolicy,
   type FlowConfig,
   MirrorKitError,
+  type Mm2PropertyNote,
   parseMirrorMakerProperties,
   policyFromConfig,
   type ReplicationPolicy,
@@ -29,6 +30,8 @@ export interface CliConfig {
   readonly flows: readonly CliFlow[];
   /** True when flows were listed by the config (mm2.properties), false when assumed. */
   readonly flowsDeclared: boolean;
+  /** The parser's notes on an mm2.properties (inline comments, values MM2 reads differently); none for JSON. */
+  readonly notes?: readonly Mm2PropertyNote[];
 }
 
 const ALIAS_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -149,7 +152,7 @@ export function parseMirrorMakerConfig(
   }
   const flows = mm2.flows.map((flow) => ({ source: flow.source, target: flow.target, mm2: flow }));
   const policy = mm2.flows[0]?.policy ?? policyFromConfig(mm2.properties);
-  return { origin, clusters, policy, flows, flowsDeclared: true };
+  return { origin, clusters, policy, flows, flowsDeclared: true, notes: mm2.notes };
 }
 
 /**

@@ -1,9 +1,10 @@
-import { MirrorKitError } from '@mirrorkit/core';
+import { formatNote, MirrorKitError } from '@mirrorkit/core';
 import { commandHelp, numberFlag, parseFlags } from './cli-args.js';
 import { loadCliConfig, parseClustersFlag } from './cli-config.js';
 import { EXIT, type ExitCode, MirrorKitCliError } from './cli-error.js';
 import { cliOutput } from './cli-output.js';
 import type { Command } from './commands/command.js';
+import { configCheckCommand } from './commands/config-check.js';
 import { drillCommand } from './commands/drill.js';
 import { failbackCommand, failoverCommand } from './commands/failover.js';
 import { statusCommand } from './commands/status.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   failbackCommand,
   validateCommand,
   drillCommand,
+  configCheckCommand,
 ];
 
 const EXIT_CODES_HELP = `Exit codes:
@@ -56,19 +58,26 @@ export interface CliIo {
  * object `{ "error": { "code", "message" } }` on stdout so scripts always get JSON.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === 'help' || name === '-h') {
-    (name === undefined ? io.stderr : io.stdout).write(`${usage()}\n`);
-    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  const [first, ...others] = argv;
+  if (first === undefined || first === '--help' || first === 'help' || first === '-h') {
+    (first === undefined ? io.stderr : io.stdout).write(`${usage()}\n`);
+    return first === undefined ? EXIT.USAGE : EXIT.OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  // A command of a group is named by two words (`config check`).
+  const grouped = COMMANDS.find((c) => c.name === `${first} ${others[0]}`);
+  const name = grouped ? grouped.name : first;
+  const rest = grouped ? others.slice(1) : others;
+  const command = grouped ?? COMMANDS.find((c) => c.name === name);
   const json = rest.includes('--json');
   const verbose = rest.includes('--verbose');
   try {
     if (!command) {
+      const group = COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => c.name);
       throw new MirrorKitCliError(
         'CLI_USAGE',
-        `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`,
+        group.length > 0
+          ? `"${name}" needs a subcommand (${group.join(', ')})`
+          : `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`,
       );
     }
     const flags = parseFlags(command.name, rest, command.flags);
@@ -81,12 +90,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       flags,
       output,
       timeoutMs: numberFlag(flags, 'timeout-ms', 10_000),
-      loadConfig: () =>
-        loadCliConfig(
+      env: io.env,
+      loadConfig: () => {
+        const config = loadCliConfig(
           typeof flags.config === 'string' ? flags.config : undefined,
           io.env,
           typeof flags.clusters === 'string' ? parseClustersFlag(flags.clusters) : undefined,
-        ),
+        );
+        // Every command says what MM2 would read differently in the file, not only `config check`.
+        for (const note of config.notes ?? [])
+          output.note(
+            `${config.origin}: ${note.severity === 'loud' ? 'WARNING' : 'warning'}: ${formatNote(note)}`,
+          );
+        return config;
+      },
     });
   } catch (error) {
     const prefix = command ? `mirrorkit ${command.name}` : 'mirrorkit';

@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
  * `@mirrorkit/cli`: the `mirrorkit` command — the disaster-recovery runbook as commands (`status`,
- * `translate`, `failover`, `failback`, `validate`, `drill`) — and `pnpm demo`, the failover drill
+ * `translate`, `failover`, `failback`, `validate`, `drill`, and `config check`, which needs no
+ * cluster) — and `pnpm demo`, the failover drill
  * on two local clusters. The commands are also callable from code.
  *
  * @example
@@ -21,6 +22,7 @@ import '@mirrorkit/core';
 export { type CliConfig, type CliFlow, loadCliConfig } from './cli-config.js';
 export { type CliErrorCode, EXIT, type ExitCode, MirrorKitCliError } from './cli-error.js';
 export { type CliIo, COMMANDS, runCli } from './cli-main.js';
+export type { ConfigCheckKey, ConfigCheckResult } from './commands/config-check.js';
 export type { DrillResult } from './commands/drill.js';
 export type { FailoverPosition, FailoverResult, FailoverStep } from './commands/failover.js';
 export type { FlowStatus, StatusResult } from './commands/status.js';

@@ -74,6 +74,27 @@ export {
 } from './identity-replication-policy.js';
 export { type ParsedProperties, parseJavaProperties } from './java-properties.js';
 export {
+  configDefBoolean,
+  configDefInteger,
+  configDefList,
+  type InlineComment,
+  inlineComment,
+  type JavaIntegerType,
+  javaParseBoolean,
+  javaTrim,
+} from './kafka-config-values.js';
+export { type CopyProducerSettings, copyProducerSettings } from './mm2-copy-producer.js';
+export {
+  connectorNames,
+  MM2_DEPRECATED_KEYS,
+  MM2_FLOW_KEYS,
+  MM2_PARSE_BOOLEAN_KEYS,
+  type Mm2Connector,
+  type Mm2KeySpec,
+  type Mm2ValueType,
+} from './mm2-key-catalog.js';
+export { isFlowSetting, type Mm2KeyScope, mm2KeyScope } from './mm2-key-scope.js';
+export {
   type ClusterConfig,
   type FlowConfig,
   groupFilter,
@@ -83,6 +104,14 @@ export {
   parseMirrorMakerProperties,
   topicFilter,
 } from './mm2-properties.js';
+export { formatNote, type Mm2NoteSeverity, type Mm2PropertyNote, shownValue } from './mm2-property-notes.js';
+export {
+  type SettingSupport,
+  type SettingSupportKind,
+  settingSupport,
+  type UnsupportedSetting,
+  unsupportedSettings,
+} from './mm2-setting-support.js';
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
 export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { ORIGIN_HEADER, type StampableMessage, stampOrigin } from './origin-stamp.js';

@@ -9,8 +9,10 @@ export interface ParsedProperties {
 /**
  * Parses text the way `java.util.Properties.load` does, since MM2 reads its file with it:
  * `#`/`!` comments, `key=value`, `key: value` and `key value`, a trailing odd backslash continuing
- * the line (the next line's leading whitespace dropped), and `\t \n \r \f \uXXXX` escapes. Unlike
- * Java, a malformed `\u` escape is an error naming its line instead of an exception without one.
+ * the line (the next line's leading whitespace dropped), and `\t \n \r \f \uXXXX` escapes. There
+ * are no inline comments: in `a = 1 # one` the value is `1 # one`, trailing whitespace kept. Unlike
+ * Java, a malformed `\u` escape is an error naming its line (and key) instead of an exception
+ * without one; it never quotes a value, which may be a secret.
  */
 export function parseJavaProperties(text: string): ParsedProperties {
   const entries = new Map<string, string>();
@@ -36,8 +38,8 @@ export function parseJavaProperties(text: string): ParsedProperties {
     if (valueStart < logical.length && (logical[valueStart] === '=' || logical[valueStart] === ':'))
       valueStart++;
     while (valueStart < logical.length && /[ \t\f]/.test(logical[valueStart] as string)) valueStart++;
-    const key = unescapeJava(logical.slice(0, Math.min(keyEnd, logical.length)), startLine);
-    const value = unescapeJava(logical.slice(valueStart), startLine);
+    const key = unescapeJava(logical.slice(0, Math.min(keyEnd, logical.length)), startLine, undefined);
+    const value = unescapeJava(logical.slice(valueStart), startLine, key);
     entries.set(key, value);
     lines.set(key, startLine);
   }
@@ -52,7 +54,9 @@ function endsWithContinuation(line: string): boolean {
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r', f: '\f' };
 
-function unescapeJava(text: string, line: number): string {
+// `keyOfValue` is the key when `text` is its value: a value may be a secret, so its text never
+// appears in the error.
+function unescapeJava(text: string, line: number, keyOfValue: string | undefined): string {
   if (!text.includes('\\')) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -66,7 +70,13 @@ function unescapeJava(text: string, line: number): string {
     if (next === 'u') {
       const hex = text.slice(i + 1, i + 5);
       if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-        throw new MirrorKitConfigError('CONFIG_MALFORMED_LINE', `malformed \\u escape "\\u${hex}"`, { line });
+        throw new MirrorKitConfigError(
+          'CONFIG_MALFORMED_LINE',
+          keyOfValue === undefined
+            ? `malformed \\u escape "\\u${hex}" in a key (\\u takes four hex digits)`
+            : `${keyOfValue}: malformed \\u escape in the value (\\u takes four hex digits; MM2 refuses the file)`,
+          keyOfValue === undefined ? { line } : { key: keyOfValue, line },
+        );
       }
       out += String.fromCharCode(Number.parseInt(hex, 16));
       i += 4;

@@ -3,7 +3,14 @@ import { MirrorKitConfigError, redact } from './config-error.js';
 import { DefaultReplicationPolicy } from './default-replication-policy.js';
 import { IdentityReplicationPolicy } from './identity-replication-policy.js';
 import { parseJavaProperties } from './java-properties.js';
-import { groupFilter, parseMirrorMakerProperties, topicFilter } from './mm2-properties.js';
+import {
+  groupFilter,
+  type MirrorMakerConfig,
+  parseMirrorMakerProperties,
+  topicFilter,
+} from './mm2-properties.js';
+import { formatNote } from './mm2-property-notes.js';
+import { unsupportedSettings } from './mm2-setting-support.js';
 
 function configError(fn: () => unknown): MirrorKitConfigError {
   try {
@@ -249,7 +256,38 @@ a->b.enabled = true
       ['unknown cluster bootstrap', `${header}c.bootstrap.servers = c:1\n`, 'CONFIG_UNKNOWN_ALIAS', 4],
       ['unknown top-level key', `${header}emit.heartbeat.enabled = true\n`, 'CONFIG_UNKNOWN_KEY', 4],
       ['unknown flow key', `${header}a->b.enabled = true\na->b.topic = x\n`, 'CONFIG_UNKNOWN_KEY', 5],
-      ['bad boolean', `${header}a->b.enabled = yes\n`, 'CONFIG_INVALID_VALUE', 4],
+      [
+        'bad boolean',
+        `${header}a->b.enabled = true\na->b.emit.checkpoints.enabled = yes\n`,
+        'CONFIG_INVALID_VALUE',
+        5,
+      ],
+      [
+        'short policy class name (Class.forName needs the full one)',
+        `${header}a->b.enabled = true\nreplication.policy.class = DefaultReplicationPolicy\n`,
+        'CONFIG_INVALID_VALUE',
+        5,
+      ],
+      [
+        'custom topic filter',
+        `${header}a->b.enabled = true\ntopic.filter.class = com.example.MyFilter\n`,
+        'CONFIG_INVALID_VALUE',
+        5,
+      ],
+      ['tasks.max below 1', `${header}a->b.enabled = true\ntasks.max = 0\n`, 'CONFIG_INVALID_VALUE', 5],
+      [
+        'short out of range',
+        `${header}a->b.enabled = true\nheartbeats.topic.replication.factor = 40000\n`,
+        'CONFIG_INVALID_VALUE',
+        5,
+      ],
+      [
+        'bad security.protocol',
+        'clusters = a\na.bootstrap.servers = a:1\na.security.protocol = TLS\n',
+        'CONFIG_INVALID_VALUE',
+        3,
+      ],
+      ['bootstrap not host:port', 'clusters = a\na.bootstrap.servers = a\n', 'CONFIG_INVALID_VALUE', 2],
       [
         'bad interval',
         `${header}a->b.enabled = true\nemit.checkpoints.interval.seconds = soon\n`,
@@ -295,5 +333,235 @@ a->b.producer.compression.type = zstd
 `);
     expect(config.flows[0]?.tasksMax).toBe(4);
     expect(config.properties.get('consumer.auto.offset.reset')).toBe('earliest');
+  });
+});
+
+// Values as MM2 (Kafka 3.9) reads them: java.util.Properties has no inline comments, flow settings go
+// through the connectors' ConfigDef, and MirrorMakerConfig reads the flow switches with
+// Boolean.parseBoolean.
+describe('values as MM2 reads them', () => {
+  const header =
+    'clusters = us-east, us-west\nus-east.bootstrap.servers = e:9092\nus-west.bootstrap.servers = w:9092\n';
+  const parse = (body: string): MirrorMakerConfig => parseMirrorMakerProperties(`${header}${body}`);
+  const flow = (config: MirrorMakerConfig, name: string) => {
+    const found = config.allFlows.find((f) => `${f.source}->${f.target}` === name);
+    if (!found) throw new Error(`no flow ${name}`);
+    return found;
+  };
+
+  describe('flow switches (Boolean.parseBoolean: true only for exactly "true")', () => {
+    it('reads `false # comment` as false, with a warning naming the full key and line', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nus-west->us-east.enabled = false # Disable for Active-Passive\n',
+      );
+      expect(config.flows.map((f) => `${f.source}->${f.target}`)).toEqual(['us-east->us-west']);
+      expect(flow(config, 'us-west->us-east').enabled).toBe(false);
+      expect(config.notes).toHaveLength(1);
+      const [note] = config.notes;
+      expect(note).toMatchObject({ key: 'us-west->us-east.enabled', line: 5, severity: 'warning' });
+      expect(formatNote(note as never)).toMatch(
+        /^line 5: us-west->us-east\.enabled = "false # Disable for Active-Passive"/,
+      );
+      expect(note?.message).toMatch(/inline comments/);
+      // MM2 still runs the pair's heartbeat connector, whose ConfigDef refuses the value.
+      expect(note?.mm2Differs).toMatch(/no heartbeats/);
+    });
+
+    it('reads `true # comment` as false: the flow is disabled, and the warning is loud', () => {
+      const config = parse('us-east->us-west.enabled = true # the active-passive flow\n');
+      expect(config.flows).toEqual([]);
+      expect(config.notes.map((n) => [n.key, n.line, n.severity])).toEqual([
+        ['us-east->us-west.enabled', 4, 'loud'],
+      ]);
+      expect(config.notes[0]?.message).toContain('reads it as false');
+    });
+
+    it('takes TRUE, and reads yes as false (loudly) instead of refusing it', () => {
+      expect(parse('us-east->us-west.enabled = TRUE\n').flows).toHaveLength(1);
+      const yes = parse('us-east->us-west.enabled = yes\n');
+      expect(yes.flows).toEqual([]);
+      expect(yes.notes[0]?.severity).toBe('loud');
+    });
+
+    it('follows MM2 on a trailing blank: runs while the pair has heartbeats, not without', () => {
+      // clusterPairs reads "true " as false, but heartbeats give the pair connectors, and their
+      // ConfigDef trims it to true.
+      expect(parse('us-east->us-west.enabled = true \n').flows).toHaveLength(1);
+      const off = parse(
+        'us-east->us-west.enabled = true \nus-east->us-west.emit.heartbeats.enabled = false\n',
+      );
+      expect(off.flows).toEqual([]);
+      expect(off.notes[0]).toMatchObject({ key: 'us-east->us-west.enabled', severity: 'loud' });
+    });
+
+    it('reads `emit.heartbeats.enabled = true # …` as no heartbeats, loudly', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nus-east->us-west.emit.heartbeats.enabled = true # beat\n',
+      );
+      expect(flow(config, 'us-east->us-west').emitHeartbeats.enabled).toBe(false);
+      expect(config.notes[0]).toMatchObject({
+        key: 'us-east->us-west.emit.heartbeats.enabled',
+        line: 5,
+        severity: 'loud',
+      });
+      const global = parse('us-east->us-west.enabled = true\nemit.heartbeats.enabled = false # quiet\n');
+      expect(flow(global, 'us-east->us-west').emitHeartbeats.enabled).toBe(false);
+      expect(global.notes[0]).toMatchObject({ key: 'emit.heartbeats.enabled', line: 5, severity: 'warning' });
+    });
+
+    it('gives a top-level `enabled` to every pair, as MM2 gives it to every pair it runs', () => {
+      const config = parse('enabled = true\n');
+      expect(config.flows.map((f) => `${f.source}->${f.target}`)).toEqual([
+        'us-east->us-west',
+        'us-west->us-east',
+      ]);
+    });
+  });
+
+  describe('ConfigDef settings: refused, naming the full key and line, when MM2 would refuse them', () => {
+    const refused = (body: string): MirrorKitConfigError => configError(() => parse(body));
+
+    it('booleans: true/false in any case after trimming, anything else refused', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nsync.group.offsets.enabled = TRUE \nrefresh.topics.enabled = False\n',
+      );
+      expect(flow(config, 'us-east->us-west').syncGroupOffsets.enabled).toBe(true);
+      expect(flow(config, 'us-east->us-west').refreshTopics.enabled).toBe(false);
+      const error = refused(
+        'us-east->us-west.enabled = true\nus-east->us-west.sync.group.offsets.enabled = true # on\n',
+      );
+      expect(error.code).toBe('CONFIG_INVALID_VALUE');
+      expect(error.key).toBe('us-east->us-west.sync.group.offsets.enabled');
+      expect(error.line).toBe(5);
+      expect(error.message).toMatch(
+        /^line 5: us-east->us-west\.sync\.group\.offsets\.enabled = "true # on" must be true or false/,
+      );
+      expect(error.message).toContain('MirrorCheckpointConnector');
+      expect(error.message).toMatch(/inline comments/);
+    });
+
+    it('numbers: `10 # seconds` is refused with the full key; a sign and blanks are fine', () => {
+      const error = refused(
+        'us-east->us-west.enabled = true\nus-east->us-west.emit.checkpoints.interval.seconds = 10 # seconds\n',
+      );
+      expect(error.key).toBe('us-east->us-west.emit.checkpoints.interval.seconds');
+      expect(error.message).toMatch(
+        /^line 5: us-east->us-west\.emit\.checkpoints\.interval\.seconds = "10 # seconds" must be a whole number/,
+      );
+      const top = refused('us-east->us-west.enabled = true\nreplication.factor = 3 # three replicas\n');
+      expect([top.key, top.line]).toEqual(['replication.factor', 5]);
+      const config = parse('us-east->us-west.enabled = true\noffset.lag.max = +50 \ntasks.max = 2\n');
+      expect(flow(config, 'us-east->us-west').offsetLagMax).toBe(50);
+    });
+
+    it('negative intervals mean off, as in MM2, with a warning', () => {
+      const config = parse('us-east->us-west.enabled = true\nemit.checkpoints.interval.seconds = -1\n');
+      expect(flow(config, 'us-east->us-west').emitCheckpoints.enabled).toBe(false);
+      expect(config.notes[0]).toMatchObject({
+        key: 'emit.checkpoints.interval.seconds',
+        severity: 'warning',
+      });
+    });
+
+    it('a value no flow takes is not refused, only noted', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nemit.checkpoints.enabled = true # default\nus-east->us-west.emit.checkpoints.enabled = false\n',
+      );
+      expect(flow(config, 'us-east->us-west').emitCheckpoints.enabled).toBe(false);
+      expect(config.notes[0]).toMatchObject({
+        key: 'emit.checkpoints.enabled',
+        line: 5,
+        severity: 'warning',
+      });
+    });
+
+    it('bootstrap servers and security protocols with a comment are refused', () => {
+      const bootstrap = configError(() =>
+        parseMirrorMakerProperties('clusters = a\na.bootstrap.servers = a:9092 # primary\n'),
+      );
+      expect([bootstrap.key, bootstrap.line]).toEqual(['a.bootstrap.servers', 2]);
+      const protocol = configError(() =>
+        parseMirrorMakerProperties(
+          'clusters = a\na.bootstrap.servers = a:9092\na.security.protocol = SSL # tls\n',
+        ),
+      );
+      expect([protocol.key, protocol.line]).toEqual(['a.security.protocol', 3]);
+      expect(
+        parseMirrorMakerProperties(
+          'clusters = a\na.bootstrap.servers = a:9092\na.security.protocol = ssl \n',
+        ).clusterConfigs.get('a')?.client['security.protocol'],
+      ).toBe('ssl');
+    });
+
+    it('reads the internal-separator switch as DefaultReplicationPolicy does (Boolean.parseBoolean, untrimmed)', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nreplication.policy.separator = _\nreplication.policy.internal.topic.separator.enabled = true \n',
+      );
+      expect(flow(config, 'us-east->us-west').policy.checkpointsTopic('us-east')).toBe(
+        'us-east.checkpoints.internal',
+      );
+    });
+  });
+
+  describe('inline comments elsewhere: a warning naming the full key and line', () => {
+    it('is loud on a topic list: MM2 reads the comment into the last pattern', () => {
+      const config = parse(
+        'us-east->us-west.enabled = true\nus-east->us-west.topics = orders.*, payments.* # money\n',
+      );
+      expect(topicFilter(flow(config, 'us-east->us-west'))('payments-eu')).toBe(false);
+      expect(config.notes[0]).toMatchObject({ key: 'us-east->us-west.topics', line: 5, severity: 'loud' });
+      expect(config.notes[0]?.message).toContain('"payments.* # money"');
+    });
+
+    it('is loud on a Connect worker setting MirrorKit ignores (MM2 would not start)', () => {
+      const config = parse('us-east->us-west.enabled = true\noffset.storage.replication.factor = 3 # prod\n');
+      expect(config.notes[0]).toMatchObject({
+        key: 'offset.storage.replication.factor',
+        line: 5,
+        severity: 'loud',
+      });
+      expect(config.notes[0]?.mm2Differs).toMatch(/Connect workers/);
+    });
+
+    it('never echoes a secret, in a note or in a parse error', () => {
+      const config = parseMirrorMakerProperties(
+        `${header}us-east.ssl.key.password = hunter2 # rotated in May\nus-east->us-west.enabled = true\n`,
+      );
+      const note = config.notes.find((n) => n.key === 'us-east.ssl.key.password');
+      expect(note).toMatchObject({ line: 4, severity: 'loud' });
+      expect(JSON.stringify(config.notes)).not.toContain('hunter2');
+      expect(JSON.stringify(config.notes)).not.toContain('rotated');
+      const badEscape = configError(() =>
+        parseMirrorMakerProperties(
+          `${header}us-east.sasl.jaas.config = x required password="s3cr\\u12x4t";\n`,
+        ),
+      );
+      expect(badEscape.code).toBe('CONFIG_MALFORMED_LINE');
+      expect([badEscape.key, badEscape.line]).toEqual(['us-east.sasl.jaas.config', 4]);
+      expect(badEscape.message).not.toMatch(/s3cr|12x4/);
+    });
+  });
+
+  it("classifies what MirrorKit does not act on, as the sidecar's start log did", () => {
+    const mm2 = parseMirrorMakerProperties(`clusters = a, b
+a.bootstrap.servers = a:1
+b.bootstrap.servers = b:1
+a->b.enabled = true
+sync.topic.acls.enabled = true
+tasks.max = 8
+offset.storage.replication.factor = 1
+a->b.offset-syncs.topic.location = target
+emit.checkpoints.interval.seconds = 5
+`);
+    expect(unsupportedSettings(mm2).map((u) => [u.key, u.line])).toEqual([
+      ['sync.topic.acls.enabled', 5],
+      ['tasks.max', 6],
+      ['offset.storage.replication.factor', 7],
+      ['a->b.offset-syncs.topic.location', 8],
+    ]);
+    const off = parseMirrorMakerProperties(
+      'clusters = a\na.bootstrap.servers = a:1\nsync.topic.acls.enabled = false\n',
+    );
+    expect(unsupportedSettings(off)).toEqual([]);
   });
 });

@@ -1,6 +1,10 @@
-import { MirrorKitConfigError, redact } from './config-error.js';
+import { isSecretKey, MirrorKitConfigError } from './config-error.js';
 import { parseJavaProperties } from './java-properties.js';
-import { policyFromConfig } from './policy-from-config.js';
+import { configDefBoolean, configDefList, javaTrim } from './kafka-config-values.js';
+import { fileNotes } from './mm2-file-notes.js';
+import { resolveFlow } from './mm2-flow.js';
+import { isFlowSetting, mm2KeyScope } from './mm2-key-scope.js';
+import { inlineCommentHint, type Mm2PropertyNote, shownValue } from './mm2-property-notes.js';
 import type { ReplicationPolicy } from './replication-policy.js';
 
 /** One cluster of an mm2.properties file: `<alias>.*` settings. */
@@ -50,6 +54,8 @@ export interface FlowConfig {
   readonly policy: ReplicationPolicy;
   /** Every setting of this flow after precedence (`source->target.key` over `key`). */
   readonly settings: ReadonlyMap<string, string>;
+  /** The full key each setting was taken from (`source->target.key` or `key`); absent for defaults. */
+  readonly origins: ReadonlyMap<string, string>;
 }
 
 /** A parsed MM2 dedicated-mode configuration. */
@@ -58,83 +64,22 @@ export interface MirrorMakerConfig {
   readonly clusterConfigs: ReadonlyMap<string, ClusterConfig>;
   /** Enabled flows only, in file order. */
   readonly flows: readonly FlowConfig[];
-  /** Every flow named in the file, enabled or not. */
+  /** Every flow named in the file (`A->B.enabled`), enabled or not; every pair with a top-level `enabled`. */
   readonly allFlows: readonly FlowConfig[];
   /** All entries after `${env:…}` substitution, with the line each came from. */
   readonly properties: ReadonlyMap<string, string>;
   readonly lines: ReadonlyMap<string, number>;
+  /**
+   * What a person should know about values of the file, in line order: inline comments (MM2 reads
+   * them as part of the value) and values MM2 reads differently from how they look. Never a secret.
+   */
+  readonly notes: readonly Mm2PropertyNote[];
 }
 
-// Defaults as in Kafka 3.9's MirrorSourceConfig, MirrorCheckpointConfig, MirrorHeartbeatConfig,
-// MirrorConnectorConfig, DefaultTopicFilter, DefaultGroupFilter and DefaultConfigPropertyFilter.
-const DEFAULTS: Readonly<Record<string, string>> = {
-  topics: '.*',
-  'topics.exclude': '.*[\\-\\.]internal, .*\\.replica, __.*',
-  groups: '.*',
-  'groups.exclude': 'console-consumer-.*, connect-.*, __.*',
-  'config.properties.exclude':
-    'follower\\.replication\\.throttled\\.replicas, leader\\.replication\\.throttled\\.replicas, message\\.timestamp\\.difference\\.max\\.ms, message\\.timestamp\\.type, unclean\\.leader\\.election\\.enable, min\\.insync\\.replicas',
-  'emit.heartbeats.enabled': 'true',
-  'emit.heartbeats.interval.seconds': '1',
-  'emit.checkpoints.enabled': 'true',
-  'emit.checkpoints.interval.seconds': '60',
-  'sync.group.offsets.enabled': 'false',
-  'sync.group.offsets.interval.seconds': '60',
-  'refresh.topics.enabled': 'true',
-  'refresh.topics.interval.seconds': '600',
-  'refresh.groups.enabled': 'true',
-  'refresh.groups.interval.seconds': '600',
-  'sync.topic.configs.enabled': 'true',
-  'sync.topic.configs.interval.seconds': '600',
-  'sync.topic.acls.enabled': 'true',
-  'sync.topic.acls.interval.seconds': '600',
-  'emit.offset-syncs.enabled': 'true',
-  'offset.lag.max': '100',
-  'replication.factor': '2',
-  'heartbeats.topic.replication.factor': '3',
-  'checkpoints.topic.replication.factor': '3',
-  'offset-syncs.topic.replication.factor': '3',
-  'offset-syncs.topic.location': 'source',
-  'tasks.max': '1',
-};
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
-const DEPRECATED: Readonly<Record<string, string>> = {
-  'topics.blacklist': 'topics.exclude',
-  'groups.blacklist': 'groups.exclude',
-  'config.properties.blacklist': 'config.properties.exclude',
-};
-
-const FLOW_KEYS = new Set([
-  ...Object.keys(DEFAULTS),
-  ...Object.keys(DEPRECATED),
-  'enabled',
-  'replication.policy.class',
-  'replication.policy.separator',
-  'replication.policy.internal.topic.separator.enabled',
-  'source.cluster.alias',
-  'consumer.poll.timeout.ms',
-  'admin.timeout.ms',
-]);
-
-// Top-level namespaces MM2 hands to its Connect workers and clients as they are.
-const PASSTHROUGH = [
-  /^offset\.storage\./,
-  /^config\.storage\./,
-  /^status\.storage\./,
-  /^(key|value|header)\.converter(\.|$)/,
-  /^task\./,
-  /^worker\./,
-  /^config\.providers(\.|$)/,
-  /^(consumer|producer|admin)\./,
-  /^(security|sasl|ssl)\./,
-  /^client\./,
-  /^metric\.reporters$/,
-  /^metrics\./,
-  /^dedicated\.mode\./,
-  /^exactly\.once\.source\.support$/,
-  /^listeners$/,
-  /^plugin\./,
-];
+// Kafka's ClientUtils.parseAndValidateAddresses (Utils.HOST_PORT_PATTERN, matched whole).
+const KAFKA_HOST_PORT = /^.*?\[?([0-9a-zA-Z\-%._:]*)\]?:([0-9]+)$/;
 
 /** Options of {@link parseMirrorMakerProperties}. */
 export interface ParseMirrorMakerOptions {
@@ -142,30 +87,13 @@ export interface ParseMirrorMakerOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-function compileList(key: string, raw: string, line: number | undefined): RegExp {
-  const parts = raw
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-  // Java joins the list with '|' and calls matches(): a full match of any element.
-  try {
-    return new RegExp(`^(?:${parts.length > 0 ? parts.join('|') : '(?!)'})$`);
-  } catch (error) {
-    throw new MirrorKitConfigError(
-      'CONFIG_INVALID_VALUE',
-      `${key} is not a valid regular expression list: ${(error as Error).message}`,
-      {
-        key,
-        ...(line !== undefined ? { line } : {}),
-      },
-    );
-  }
-}
-
 /**
  * Parses an MM2 dedicated-mode `mm2.properties` into typed settings with MM2's defaults and
- * precedence (`A->B.key` over `key`). Keys MM2 would not understand, flows or settings naming an
- * alias not in `clusters`, and malformed values are {@link MirrorKitConfigError}s naming the line.
+ * precedence (`A->B.key` over `key`), each value meaning what Kafka 3.9's MM2 makes of it: no inline
+ * comments (`true # on` is not true), ConfigDef types for flow settings, `Boolean.parseBoolean` for
+ * the flow switches. Keys MM2 would not understand, flows or settings naming an alias not in
+ * `clusters`, and values MM2 would refuse are {@link MirrorKitConfigError}s naming the full key and
+ * the line; values MM2 reads differently from how they look are {@link MirrorMakerConfig.notes}.
  */
 export function parseMirrorMakerProperties(
   text: string,
@@ -194,6 +122,14 @@ export function parseMirrorMakerProperties(
       }),
     );
   }
+  const invalid = (key: string, message: string): never => {
+    const raw = parsed.entries.get(key) ?? '';
+    throw new MirrorKitConfigError(
+      'CONFIG_INVALID_VALUE',
+      `${message}${isSecretKey(key) ? '' : inlineCommentHint(raw)}`,
+      at(key),
+    );
+  };
 
   const clustersRaw = props.get('clusters');
   if (clustersRaw === undefined)
@@ -205,76 +141,97 @@ export function parseMirrorMakerProperties(
     .split(',')
     .map((c) => c.trim())
     .filter((c) => c.length > 0);
-  if (clusters.length === 0)
-    throw new MirrorKitConfigError('CONFIG_INVALID_VALUE', '"clusters" names no cluster', at('clusters'));
+  if (clusters.length === 0) invalid('clusters', '"clusters" names no cluster');
   for (const alias of clusters) {
-    if (!/^[A-Za-z0-9._-]+$/.test(alias)) {
-      throw new MirrorKitConfigError(
-        'CONFIG_INVALID_VALUE',
-        `cluster alias "${alias}" may only use [A-Za-z0-9._-]`,
-        at('clusters'),
-      );
-    }
+    if (!/^[A-Za-z0-9._-]+$/.test(alias))
+      invalid('clusters', `cluster alias "${alias}" may only use [A-Za-z0-9._-]`);
   }
-  const known = new Set(clusters);
 
   const flowNames: [string, string][] = [];
   const clusterSettings = new Map<string, Map<string, string>>(clusters.map((c) => [c, new Map()]));
   for (const [key, value] of props) {
-    if (key === 'clusters') continue;
-    const arrow = key.indexOf('->');
-    if (arrow > 0) {
-      const source = key.slice(0, arrow);
-      const rest = key.slice(arrow + 2);
-      // Aliases may contain dots, so the target is the longest known alias the rest starts with.
-      const target = clusters.filter((c) => rest.startsWith(`${c}.`)).sort((a, b) => b.length - a.length)[0];
-      for (const alias of [source, target ?? rest.split('.')[0] ?? rest]) {
-        if (!known.has(alias)) {
+    const scope = mm2KeyScope(key, clusters);
+    switch (scope.kind) {
+      case 'clusters':
+      case 'flow-default':
+      case 'passthrough':
+        break;
+      case 'unknown-alias':
+        throw new MirrorKitConfigError(
+          'CONFIG_UNKNOWN_ALIAS',
+          `${key} ${key.includes('->') ? 'names' : 'is for'} cluster "${scope.alias}", which is not in clusters (${clusters.join(', ')})`,
+          at(key),
+        );
+      case 'flow': {
+        const { source, target, setting } = scope;
+        if (!isFlowSetting(setting)) {
           throw new MirrorKitConfigError(
-            'CONFIG_UNKNOWN_ALIAS',
-            `${key} names cluster "${alias}", which is not in clusters (${clusters.join(', ')})`,
+            'CONFIG_UNKNOWN_KEY',
+            `${key}: "${setting}" is not a MirrorMaker 2 flow setting`,
             at(key),
           );
         }
+        if (setting === 'enabled' && !flowNames.some(([s, t]) => s === source && t === target))
+          flowNames.push([source, target]);
+        break;
       }
-      const setting = rest.slice((target as string).length + 1);
-      if (!FLOW_KEYS.has(setting) && !/^(consumer|producer|admin)\./.test(setting)) {
+      case 'cluster':
+        (clusterSettings.get(scope.alias) as Map<string, string>).set(scope.setting, value);
+        break;
+      case 'unknown':
         throw new MirrorKitConfigError(
           'CONFIG_UNKNOWN_KEY',
-          `${key}: "${setting}" is not a MirrorMaker 2 flow setting`,
+          `"${key}" is not a MirrorMaker 2 setting`,
           at(key),
         );
-      }
-      if (setting === 'enabled' && !flowNames.some(([s, t]) => s === source && t === target))
-        flowNames.push([source, target as string]);
-      continue;
     }
-    const alias = clusters.filter((c) => key.startsWith(`${c}.`)).sort((a, b) => b.length - a.length)[0];
-    if (alias !== undefined) {
-      (clusterSettings.get(alias) as Map<string, string>).set(key.slice(alias.length + 1), value);
-      continue;
-    }
-    if (key.endsWith('.bootstrap.servers')) {
-      throw new MirrorKitConfigError(
-        'CONFIG_UNKNOWN_ALIAS',
-        `${key} is for cluster "${key.slice(0, -'.bootstrap.servers'.length)}", which is not in clusters (${clusters.join(', ')})`,
-        at(key),
-      );
-    }
-    if (FLOW_KEYS.has(key) || PASSTHROUGH.some((pattern) => pattern.test(key))) continue;
-    throw new MirrorKitConfigError('CONFIG_UNKNOWN_KEY', `"${key}" is not a MirrorMaker 2 setting`, at(key));
   }
+  // A top-level `enabled` reaches the connectors of every pair MM2 runs, so it names them all.
+  if (props.has('enabled')) {
+    for (const source of clusters)
+      for (const target of clusters)
+        if (source !== target && !flowNames.some(([s, t]) => s === source && t === target))
+          flowNames.push([source, target]);
+  }
+
+  // MirrorMakerConfig and every client declare these with ConfigDef: MM2 does not start otherwise.
+  for (const key of ['security.protocol', ...clusters.map((c) => `${c}.security.protocol`)]) {
+    const value = props.get(key);
+    if (value !== undefined && !SECURITY_PROTOCOLS.includes(javaTrim(value).toUpperCase()))
+      invalid(
+        key,
+        `${key} must be one of ${SECURITY_PROTOCOLS.join(', ')} (any case), got ${shownValue(key, value)}`,
+      );
+  }
+  const internalRest = props.get('dedicated.mode.enable.internal.rest');
+  if (internalRest !== undefined && configDefBoolean(internalRest) === undefined)
+    invalid(
+      'dedicated.mode.enable.internal.rest',
+      `dedicated.mode.enable.internal.rest must be true or false (MM2 does not start otherwise), got "${internalRest}"`,
+    );
 
   const clusterConfigs = new Map<string, ClusterConfig>();
   for (const alias of clusters) {
-    const settings = clusterSettings.get(alias) as Map<string, string>;
-    const bootstrap = settings.get('bootstrap.servers');
-    if (!bootstrap) {
+    // Kafka's clients read every value they declare trimmed.
+    const settings = new Map(
+      [...(clusterSettings.get(alias) as Map<string, string>)].map(([k, v]) => [k, javaTrim(v)]),
+    );
+    const bootstrapKey = `${alias}.bootstrap.servers`;
+    const bootstrapServers = configDefList(settings.get('bootstrap.servers') ?? '').filter((b) => b !== '');
+    if (bootstrapServers.length === 0) {
       throw new MirrorKitConfigError(
         'CONFIG_MISSING',
-        `${alias}.bootstrap.servers is required for cluster "${alias}"`,
-        { key: `${alias}.bootstrap.servers` },
+        `${bootstrapKey} is required for cluster "${alias}"`,
+        at(bootstrapKey),
       );
+    }
+    for (const server of bootstrapServers) {
+      const match = KAFKA_HOST_PORT.exec(server);
+      if (!match?.[1])
+        invalid(
+          bootstrapKey,
+          `${bootstrapKey}: "${server}" is not host:port (Kafka clients refuse it: "Invalid url in bootstrap.servers")`,
+        );
     }
     const pick = (prefix: string): Record<string, string> =>
       Object.fromEntries(
@@ -285,10 +242,7 @@ export function parseMirrorMakerProperties(
     );
     clusterConfigs.set(alias, {
       alias,
-      bootstrapServers: bootstrap
-        .split(',')
-        .map((b) => b.trim())
-        .filter((b) => b.length > 0),
+      bootstrapServers,
       client,
       consumer: pick('consumer.'),
       producer: pick('producer.'),
@@ -296,7 +250,12 @@ export function parseMirrorMakerProperties(
     });
   }
 
-  const allFlows = flowNames.map(([source, target]) => resolveFlow(props, lines, source, target));
+  const resolved = flowNames.map(([source, target]) => resolveFlow(props, lines, source, target));
+  const allFlows = resolved.map((r) => r.flow);
+  const notes = [
+    ...resolved.flatMap((r) => r.notes),
+    ...fileNotes(parsed.entries, lines, clusters, allFlows),
+  ].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return {
     clusters,
     clusterConfigs,
@@ -304,105 +263,7 @@ export function parseMirrorMakerProperties(
     allFlows,
     properties: props,
     lines,
-  };
-}
-
-function resolveFlow(
-  props: ReadonlyMap<string, string>,
-  lines: ReadonlyMap<string, number>,
-  source: string,
-  target: string,
-): FlowConfig {
-  const prefix = `${source}->${target}.`;
-  const settings = new Map<string, string>(Object.entries(DEFAULTS));
-  const lineOf = new Map<string, number | undefined>();
-  const apply = (key: string, value: string, line: number | undefined): void => {
-    const name = DEPRECATED[key] ?? key;
-    // A deprecated name only fills in when the current name is not set at the same level.
-    if (DEPRECATED[key] && (props.has(name) || props.has(`${prefix}${name}`))) return;
-    settings.set(name, value);
-    lineOf.set(name, line);
-  };
-  for (const [key, value] of props) if (FLOW_KEYS.has(key)) apply(key, value, lines.get(key));
-  for (const [key, value] of props)
-    if (key.startsWith(prefix)) apply(key.slice(prefix.length), value, lines.get(key));
-
-  const where = (key: string): { key: string; line?: number } => {
-    const line = lineOf.get(key);
-    return line === undefined ? { key } : { key, line };
-  };
-  const bool = (key: string): boolean => {
-    const raw = (settings.get(key) ?? '').trim().toLowerCase();
-    if (raw === 'true') return true;
-    if (raw === 'false') return false;
-    throw new MirrorKitConfigError(
-      'CONFIG_INVALID_VALUE',
-      `${key} must be true or false, got "${redact(key, settings.get(key) ?? '')}"`,
-      where(key),
-    );
-  };
-  const int = (key: string, min = 0): number => {
-    const raw = (settings.get(key) ?? '').trim();
-    if (!/^-?\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
-      throw new MirrorKitConfigError(
-        'CONFIG_INVALID_VALUE',
-        `${key} must be an integer >= ${min}, got "${raw}"`,
-        where(key),
-      );
-    }
-    return Number(raw);
-  };
-  const periodic = (name: string): PeriodicSetting => ({
-    enabled: bool(`${name}.enabled`),
-    intervalSeconds: int(`${name}.interval.seconds`),
-  });
-  const list = (key: string): RegExp => compileList(key, settings.get(key) ?? '', lineOf.get(key));
-  const location = (settings.get('offset-syncs.topic.location') ?? '').trim();
-  if (location !== 'source' && location !== 'target') {
-    throw new MirrorKitConfigError(
-      'CONFIG_INVALID_VALUE',
-      `offset-syncs.topic.location must be source or target, got "${location}"`,
-      where('offset-syncs.topic.location'),
-    );
-  }
-  const enabledRaw = settings.get('enabled') ?? 'false';
-  settings.set('enabled', enabledRaw);
-  let policy: ReplicationPolicy;
-  try {
-    policy = policyFromConfig(settings);
-  } catch (error) {
-    throw new MirrorKitConfigError(
-      'CONFIG_INVALID_VALUE',
-      (error as Error).message,
-      where('replication.policy.class'),
-    );
-  }
-  return {
-    source,
-    target,
-    enabled: bool('enabled'),
-    topics: list('topics'),
-    topicsExclude: list('topics.exclude'),
-    groups: list('groups'),
-    groupsExclude: list('groups.exclude'),
-    configPropertiesExclude: list('config.properties.exclude'),
-    emitHeartbeats: periodic('emit.heartbeats'),
-    emitCheckpoints: periodic('emit.checkpoints'),
-    syncGroupOffsets: periodic('sync.group.offsets'),
-    refreshTopics: periodic('refresh.topics'),
-    refreshGroups: periodic('refresh.groups'),
-    syncTopicConfigs: periodic('sync.topic.configs'),
-    syncTopicAcls: periodic('sync.topic.acls'),
-    emitOffsetSyncs: bool('emit.offset-syncs.enabled'),
-    offsetLagMax: int('offset.lag.max'),
-    replicationFactor: int('replication.factor', -1),
-    heartbeatsTopicReplicationFactor: int('heartbeats.topic.replication.factor', -1),
-    checkpointsTopicReplicationFactor: int('checkpoints.topic.replication.factor', -1),
-    offsetSyncsTopicReplicationFactor: int('offset-syncs.topic.replication.factor', -1),
-    offsetSyncsTopicLocation: location,
-    tasksMax: int('tasks.max', 1),
-    policy,
-    settings,
+    notes,
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   type Checkpoint,
+  type CopyProducerSettings,
   commitGroupOffsets,
   createTopicsAndWait,
   decodeOffsetSync,
@@ -22,7 +23,6 @@ import kafkajs, {
   type Kafka,
   type Producer,
 } from 'kafkajs';
-import type { CopyProducerSettings } from './copy-producer-settings.js';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';

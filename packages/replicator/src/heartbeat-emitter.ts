@@ -1,6 +1,7 @@
 import {
   createTopicsAndWait,
   encodeHeartbeat,
+  javaParseBoolean,
   MirrorKitConfigError,
   type MirrorMakerConfig,
   type ReplicationPolicy,
@@ -78,13 +79,9 @@ function pairSetting(
     bool(key, fallback) {
       const found = lookup(key);
       if (!found) return fallback;
-      const value = found.raw.toLowerCase();
-      if (value === 'true' || value === 'false') return value === 'true';
-      throw new MirrorKitConfigError(
-        'CONFIG_INVALID_VALUE',
-        `${found.name} must be true or false, got "${found.raw}"`,
-        where(found.name),
-      );
+      // MM2's clusterPairs reads these with Boolean.parseBoolean: true only for exactly `true`,
+      // anything else (`true # on`, `yes`) is false and never refused; the parser's notes warn.
+      return javaParseBoolean(mm2.properties.get(found.name));
     },
     int(key, fallback, min) {
       const found = lookup(key);

@@ -20,16 +20,15 @@
 // Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
 import '@mirrorkit/core';
 
+// The one classification of settings MirrorKit does not act on lives in core (the CLI's
+// `config check` shows it too); re-exported for those who import it from here.
+export { unsupportedSettings } from '@mirrorkit/core';
 export { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
 export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';
 export { LATENCY_BUCKETS_MS, ReplicatorMetrics } from './metrics.js';
 export { PartitionSyncState } from './offset-sync-emitter.js';
-export {
-  type Replicator,
-  type ReplicatorOptions,
-  startReplicator,
-  unsupportedSettings,
-} from './replicator.js';
+export { type Replicator, type ReplicatorOptions, startReplicator } from './replicator.js';
 export { MirrorKitReplicatorError, type ReplicatorErrorCode } from './replicator-error.js';
 export { isCycle, replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
+export { TOPIC_WATCH_INTERVAL_SECONDS } from './topic-watch.js';

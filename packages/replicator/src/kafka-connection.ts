@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { ClusterConfig, MirrorMakerConfig } from '@mirrorkit/core';
+import type { ClusterConfig, MirrorMakerConfig, UnsupportedSetting } from '@mirrorkit/core';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 
-/** A setting the replicator cannot honour, reported at start with its line. */
-export interface UnsupportedSetting {
-  readonly key: string;
-  readonly line: number | undefined;
-  readonly reason: string;
-}
+export type { UnsupportedSetting };
 
 const JAAS_PAIR = /(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
 

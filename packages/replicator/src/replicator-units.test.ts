@@ -136,7 +136,7 @@ describe('ReplicatorMetrics', () => {
 
 describe('unsupportedSettings', () => {
   it('names each MM2 setting the replicator does not act on, with its line', async () => {
-    const { unsupportedSettings } = await import('./replicator.js');
+    const { unsupportedSettings } = await import('./index.js');
     const mm2 = parseMirrorMakerProperties(`clusters = a, b
 a.bootstrap.servers = a:1
 b.bootstrap.servers = b:1

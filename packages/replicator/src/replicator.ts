@@ -1,8 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type FlowConfig, type MirrorMakerConfig, parseMirrorMakerProperties } from '@mirrorkit/core';
+import {
+  type CopyProducerSettings,
+  copyProducerSettings,
+  type FlowConfig,
+  parseMirrorMakerProperties,
+  unsupportedSettings,
+} from '@mirrorkit/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { type CopyProducerSettings, copyProducerSettings } from './copy-producer-settings.js';
 import { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
 import { HeartbeatEmitter, heartbeatPairs } from './heartbeat-emitter.js';
 import { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
@@ -37,34 +42,6 @@ export interface Replicator {
   stop(): Promise<void>;
 }
 
-/** Settings MM2 reads that this replicator does not act on, each with its line and why. */
-export function unsupportedSettings(mm2: MirrorMakerConfig): UnsupportedSetting[] {
-  const out: UnsupportedSetting[] = [];
-  for (const [key, value] of mm2.properties) {
-    const line = mm2.lines.get(key);
-    const setting = key.includes('->') ? key.slice(key.indexOf('.', key.indexOf('->')) + 1) : key;
-    if (setting === 'sync.topic.acls.enabled' && value.trim() === 'true')
-      out.push({ key, line, reason: 'ACLs are not synced' });
-    else if (setting === 'offset-syncs.topic.location' && value.trim() === 'target')
-      out.push({ key, line, reason: 'offset syncs are written to the source cluster only' });
-    else if (setting === 'tasks.max')
-      out.push({
-        key,
-        line,
-        reason: 'parallelism comes from running more processes (they share a consumer group)',
-      });
-    else if (
-      /^(offset|config|status)\.storage\.|^(key|value|header)\.converter|^(task|worker|plugin|listeners|dedicated\.mode)/.test(
-        setting,
-      )
-    )
-      out.push({ key, line, reason: 'a Kafka Connect setting; the replicator is not a Connect worker' });
-    else if (/^(refresh\.groups|sync\.topic\.acls)\.interval\.seconds$/.test(setting))
-      out.push({ key, line, reason: 'groups are listed at every checkpoint interval; ACLs are not synced' });
-  }
-  return out;
-}
-
 /**
  * Starts replicating every enabled flow of an `mm2.properties` file, MM2-compatible: same remote
  * topic names, offset syncs, checkpoints and heartbeats. Several processes started with the same
@@ -84,6 +61,13 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
       'REPLICATOR_NO_FLOW',
       'no flow is enabled (set e.g. us-east->us-west.enabled = true)',
     );
+  // What the file says that MM2 reads differently from how it looks (inline comments, values
+  // MM2 takes as false): loud ones at error level, so nobody misses a flow that will not run.
+  for (const note of mm2.notes) {
+    const fields = { key: note.key, ...(note.line !== undefined ? { line: note.line } : {}) };
+    if (note.severity === 'loud') log.error(note.message, fields);
+    else log.warn(note.message, fields);
+  }
   const unsupported: UnsupportedSetting[] = unsupportedSettings(mm2);
   const clients = new Map<string, Kafka>();
   for (const [alias, cluster] of mm2.clusterConfigs) {

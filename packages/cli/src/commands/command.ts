@@ -11,10 +11,13 @@ export interface CommandContext {
   loadConfig(): CliConfig;
   /** Timeout of one cluster call (--timeout-ms, default 10 s). */
   readonly timeoutMs: number;
+  /** The environment of the run: `MIRRORKIT_CONFIG`, and values for `${env:NAME}`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** One `mirrorkit` subcommand. */
 export interface Command {
+  /** One word, or two for a command of a group (`config check`). */
   readonly name: string;
   readonly summary: string;
   readonly flags: FlagSpec;

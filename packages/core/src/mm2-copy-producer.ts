@@ -1,13 +1,12 @@
+import type { CompressionTypes } from 'kafkajs';
 import {
   type CompressionCodecName,
   compressionNameOf,
   compressionTypeOf,
-  type FlowConfig,
-  MirrorKitConfigError,
-  type MirrorMakerConfig,
-} from '@mirrorkit/core';
-import type { CompressionTypes } from 'kafkajs';
-import type { UnsupportedSetting } from './kafka-connection.js';
+} from './compression/compression-type.js';
+import { MirrorKitConfigError } from './config-error.js';
+import type { FlowConfig, MirrorMakerConfig } from './mm2-properties.js';
+import type { UnsupportedSetting } from './mm2-setting-support.js';
 
 /** How a flow's copies are written to its target. */
 export interface CopyProducerSettings {
@@ -41,7 +40,7 @@ const NOT_APPLIED: readonly [RegExp, string][] = [
 ];
 
 /**
- * The copy producer's settings for `flow`, from the keys MM2's own producer would read: the
+ * How the copies of `flow` are written to its target: the copy producer's settings, from the keys MM2's own producer would read: the
  * target cluster's `<target>.producer.*` (the Connect worker's producer) and, over it, the flow's
  * `<source>-><target>.producer.override.*` (Connect's per-connector client override). Like MM2,
  * copies are uncompressed unless one of them sets `compression.type`.
@@ -77,13 +76,12 @@ export function copyProducerSettings(flow: FlowConfig, mm2: MirrorMakerConfig): 
       NOT_APPLIED.find(([pattern]) => pattern.test(name))?.[1] ?? 'not used by the copy producer';
     unsupported.push({ key, line, reason });
   }
-  // Keys MM2 reads nowhere for its copies: a user who set them expects an effect, so say so.
+  // A flow's own producer.* (without override.) reaches no producer in MM2: a user who set it
+  // expects an effect, so say so.
   const flowPlain = `${flow.source}->${flow.target}.producer.`;
   for (const [key] of mm2.properties) {
-    const ignoredByMm2 =
-      (key.startsWith(flowPlain) && !key.startsWith(flowPrefix)) || /^producer\./.test(key);
-    if (!ignoredByMm2) continue;
-    const name = key.startsWith(flowPlain) ? key.slice(flowPlain.length) : key.slice('producer.'.length);
+    if (!key.startsWith(flowPlain) || key.startsWith(flowPrefix)) continue;
+    const name = key.slice(flowPlain.length);
     unsupported.push({
       key,
       line: mm2.lines.get(key),

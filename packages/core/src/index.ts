@@ -134,6 +134,7 @@ export type { ReplicationPolicy } from './replication-policy.js';
 export {
   type CreateTopicsAndWaitOptions,
   createTopicsAndWait,
+  ensureInternalTopic,
   TopicAdminError,
   type TopicAdminErrorCode,
 } from './topic-admin.js';

@@ -150,3 +150,26 @@ function names(pending: ReadonlyMap<string, string>): string {
   const list = [...pending.keys()].map((t) => `"${t}"`).join(', ');
   return pending.size === 1 ? `topic ${list}` : `topics ${list}`;
 }
+
+/**
+ * Creates `topic` as MM2 creates its internal topics (one partition, compacted) unless it exists;
+ * true when it created it. Listed first: where the topic exists, no Create permission is needed.
+ */
+export async function ensureInternalTopic(
+  admin: Admin,
+  topic: string,
+  replicationFactor: number,
+): Promise<boolean> {
+  if ((await admin.listTopics()).includes(topic)) return false;
+  await createTopicsAndWait(admin, {
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        replicationFactor,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+  });
+  return true;
+}

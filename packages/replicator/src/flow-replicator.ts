@@ -6,6 +6,7 @@ import {
   decodeOffsetSync,
   encodeCheckpoint,
   encodeOffsetSync,
+  ensureInternalTopic,
   type FlowConfig,
   groupFilter,
   MirrorKitCodecError,
@@ -285,17 +286,7 @@ export class FlowReplicator {
   }
 
   async #ensureTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
-    if ((await admin.listTopics()).includes(topic)) return;
-    await createTopicsAndWait(admin, {
-      topics: [
-        {
-          topic,
-          numPartitions: 1,
-          replicationFactor,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    });
+    await ensureInternalTopic(admin, topic, replicationFactor);
   }
 
   /** Creates or updates remote topics; true when the set of replicated topics changed. */

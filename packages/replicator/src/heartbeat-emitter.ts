@@ -1,6 +1,6 @@
 import {
-  createTopicsAndWait,
   encodeHeartbeat,
+  ensureInternalTopic,
   javaParseBoolean,
   MirrorKitConfigError,
   type MirrorMakerConfig,
@@ -157,18 +157,7 @@ export class HeartbeatEmitter {
     await admin.connect();
     try {
       const topic = this.policy.heartbeatsTopic();
-      // Listed first: where the topic exists, no Create permission is needed.
-      if ((await admin.listTopics()).includes(topic)) return;
-      await createTopicsAndWait(admin, {
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            replicationFactor,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-      });
+      if (!(await ensureInternalTopic(admin, topic, replicationFactor))) return;
       this.log.info('created heartbeats topic', { cluster: alias, topic });
     } finally {
       await admin.disconnect().catch(() => undefined);

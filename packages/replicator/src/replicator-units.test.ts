@@ -135,23 +135,9 @@ describe('ReplicatorMetrics', () => {
 });
 
 describe('unsupportedSettings', () => {
-  it('names each MM2 setting the replicator does not act on, with its line', async () => {
-    const { unsupportedSettings } = await import('./index.js');
-    const mm2 = parseMirrorMakerProperties(`clusters = a, b
-a.bootstrap.servers = a:1
-b.bootstrap.servers = b:1
-a->b.enabled = true
-sync.topic.acls.enabled = true
-tasks.max = 8
-offset.storage.replication.factor = 1
-a->b.offset-syncs.topic.location = target
-emit.checkpoints.interval.seconds = 5
-`);
-    expect(unsupportedSettings(mm2).map((u) => [u.key, u.line])).toEqual([
-      ['sync.topic.acls.enabled', 5],
-      ['tasks.max', 6],
-      ['offset.storage.replication.factor', 7],
-      ['a->b.offset-syncs.topic.location', 8],
-    ]);
+  it("is core's one classification (tested there), re-exported", async () => {
+    const fromHere = await import('./index.js');
+    const core = await import('@mirrorkit/core');
+    expect(fromHere.unsupportedSettings).toBe(core.unsupportedSettings);
   });
 });

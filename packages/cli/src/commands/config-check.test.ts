@@ -155,6 +155,26 @@ us-west.ssl.truststore.location = /etc/kafka/truststore.jks
     );
   });
 
+  it('lists how the copies are compressed and which producer settings do nothing; refuses a codec Kafka lacks', async () => {
+    const extra = 'us-west.producer.compression.type = zstd\nus-west.producer.linger.ms = 5\n';
+    const ok = JSON.parse(
+      (await run(['config', 'check', '--config', writeConfig(`${seed}${extra}`), '--json'])).stdout,
+    ) as ConfigCheckResult;
+    const byKey = new Map(ok.keys.map((k) => [k.key, k]));
+    expect(byKey.get('us-west.producer.compression.type')).toMatchObject({ ignored: null });
+    expect(byKey.get('us-west.producer.compression.type')?.mirrorkit).toMatch(
+      /copies written to us-west zstd-compressed/,
+    );
+    expect(byKey.get('us-west.producer.linger.ms')?.ignored?.reason).toMatch(/sent at once/);
+    const bad = writeConfig(`${seed}us-west.producer.compression.type = brotli\n`);
+    const { code, stdout } = await run(['config', 'check', '--config', bad, '--json']);
+    expect(code).toBe(1);
+    expect((JSON.parse(stdout) as ConfigCheckResult).error).toMatchObject({
+      key: 'us-west.producer.compression.type',
+      line: seed.split('\n').length,
+    });
+  });
+
   it('is a usage error (exit 2) without a file, or for a JSON config; "config" alone names its subcommand', async () => {
     expect((await run(['config', 'check'])).code).toBe(2);
     expect((await run(['config', 'check', '--config', '/nonexistent/mm2.properties'])).code).toBe(2);

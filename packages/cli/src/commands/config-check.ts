@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  copyProducerSettings,
   formatNote,
   MirrorKitConfigError,
   type Mm2PropertyNote,
@@ -73,6 +74,8 @@ export function checkMirrorMakerConfig(
   try {
     written = parseJavaProperties(text).entries;
     mm2 = parseMirrorMakerProperties(text, { env });
+    // The sidecar refuses a compression.type Kafka does not have before it copies anything.
+    for (const flow of mm2.flows) copyProducerSettings(flow, mm2);
   } catch (error) {
     if (error instanceof MirrorKitConfigError) return invalid(error);
     throw error;

@@ -1,7 +1,6 @@
 import { newestHeartbeat } from '@mirrorkit/client';
-import { readOffsetSyncs } from './checkpoint-view.js';
+import { latestSyncs, type ReplicationLag, readOffsetSyncs, replicationLag, syncKey } from '@mirrorkit/core';
 import type { ClusterAccess } from './cluster-access.js';
-import { latestSyncs, type ReplicationLag, replicationLag, syncKey } from './offset-sync-math.js';
 
 /**
  * Age of the newest heartbeat that travelled the flow `from -> to` (read on `to`), in ms; null when

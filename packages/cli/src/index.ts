@@ -24,7 +24,7 @@ export { type CliErrorCode, EXIT, type ExitCode, MirrorKitCliError } from './cli
 export { type CliIo, COMMANDS, runCli } from './cli-main.js';
 export type { ConfigCheckKey, ConfigCheckResult } from './commands/config-check.js';
 export type { DrillResult } from './commands/drill.js';
-export type { FailoverPosition, FailoverResult, FailoverStep } from './commands/failover.js';
+export type { FailoverResult, FailoverResultPosition, FailoverStep } from './commands/failover.js';
 export type { FlowStatus, StatusResult } from './commands/status.js';
 export type { TranslateResult } from './commands/translate.js';
 export type { ValidateResult, Verdict } from './commands/validate.js';

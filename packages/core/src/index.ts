@@ -62,6 +62,26 @@ export {
 } from './default-replication-policy.js';
 export { MirrorKitError } from './errors.js';
 export {
+  type FailoverPlanInput,
+  type PartitionBounds,
+  type PartitionOffset,
+  planFailover,
+} from './failover/failover-planner.js';
+export type {
+  FailoverPlan,
+  FailoverPosition,
+  PositionBasis,
+  PositionProblem,
+  PositionProblemKind,
+} from './failover/failover-position.js';
+export {
+  latestSyncs,
+  type ReplicationLag,
+  replicationLag,
+  syncKey,
+  translateBack,
+} from './failover/offset-sync-math.js';
+export {
   commitGroupOffsets,
   type GroupOffset,
   GroupOffsetsError,
@@ -112,6 +132,16 @@ export {
   type UnsupportedSetting,
   unsupportedSettings,
 } from './mm2-setting-support.js';
+export {
+  type CheckpointRecords,
+  type GroupCheckpoint,
+  type GroupCheckpointSummary,
+  latestGroupCheckpoints,
+  readCheckpointRecords,
+  readOffsetSyncs,
+  summarizeCheckpointGroups,
+  type TimedCheckpoint,
+} from './mm2-topic-readers.js';
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
 export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { ORIGIN_HEADER, type StampableMessage, stampOrigin } from './origin-stamp.js';

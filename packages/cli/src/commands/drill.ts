@@ -1,6 +1,12 @@
-import { commitGroupOffsets, createTopicsAndWait, readTopicToEnd, regionKey } from '@mirrorkit/core';
+import {
+  commitGroupOffsets,
+  createTopicsAndWait,
+  latestGroupCheckpoints,
+  readCheckpointRecords,
+  readTopicToEnd,
+  regionKey,
+} from '@mirrorkit/core';
 import type { Consumer } from 'kafkajs';
-import { latestGroupCheckpoints, readCheckpointRecords } from '../checkpoint-view.js';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';

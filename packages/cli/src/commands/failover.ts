@@ -1,30 +1,28 @@
-import { commitGroupOffsets, GroupOffsetsError, type OffsetSync } from '@mirrorkit/core';
-import { readOffsetSyncs } from '../checkpoint-view.js';
+import {
+  commitGroupOffsets,
+  type FailoverPlan,
+  type FailoverPosition,
+  GroupOffsetsError,
+  type PartitionBounds,
+  planFailover,
+  readOffsetSyncs,
+} from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
 import { type CommittedOffset, committedOffsets, describeGroup, isActive } from '../group-inspection.js';
-import { translateBack } from '../offset-sync-math.js';
+
 import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command, CommandContext } from './command.js';
 import { type TranslateResult, translateGroup } from './translate.js';
 
-/** How a position on the target was found. */
-export type PositionBasis = 'checkpoint' | 'offset-sync' | 'earliest' | 'latest';
-
-/** Where the group will resume on the target, per partition. */
-export interface FailoverPosition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly basis: PositionBasis;
-  /** The group's offset on the source cluster this was translated from (null for earliest/latest). */
-  readonly sourceOffset: bigint | null;
+/** Where the group will resume on the target, per partition: core's one position, plus what was there. */
+export type FailoverResultPosition = FailoverPosition & {
   /** The group's committed offset on the target before this command (null if none). */
   readonly previous: bigint | null;
-}
+};
 
 /** One step of the runbook and how it went. */
 export interface FailoverStep {
@@ -46,7 +44,7 @@ export interface FailoverResult {
   readonly heartbeatAgeMs: number | null;
   /** Records on the source not yet replicated (summed over the flow's remote topics); null when the source is down. */
   readonly replicationLag: bigint | null;
-  readonly positions: readonly FailoverPosition[];
+  readonly positions: readonly FailoverResultPosition[];
   readonly committed: boolean;
   readonly steps: readonly FailoverStep[];
   readonly warnings: readonly string[];
@@ -201,11 +199,14 @@ export async function runFailover(
   };
   let noCheckpoints: MirrorKitCliError | undefined;
   let translation = await translate();
-  let positions = await positionsFrom(access, options, translation.offsets);
+  // The group's commits on the target (its own topics there, MM2's group sync) and, on failback,
+  // on the cluster it leaves: what the planner needs besides the checkpoints.
+  const before = await committedOffsets(access, to, group);
+  let committedOnSource: readonly CommittedOffset[] = [];
   if (kind === 'failback' && sourceReachable) {
     // The checkpoints must cover the group's final commits on `from`, or records are replayed.
     // The group has no members on `from` (checked above), so its commits there stay as read here.
-    const committedOnSource = await committedOffsets(access, from, group);
+    committedOnSource = await committedOffsets(access, from, group);
     const deadline = Date.now() + options.waitMs;
     for (;;) {
       const behind = checkpointShortfall(committedOnSource, translation.offsets);
@@ -218,13 +219,19 @@ export async function runFailover(
       }
       await sleep(1000);
       translation = await translate();
-      positions = await positionsFrom(access, options, translation.offsets);
     }
-    positions = sortPositions([
-      ...positions,
-      ...(await backThroughOffsetSyncs(access, options, committedOnSource, warnings)),
-    ]);
   }
+  const plan = await planPositions(access, options, translation, before, committedOnSource);
+  for (const problem of plan.problems) warnings.push(problem.message);
+  for (const p of plan.positions)
+    if (
+      (p.basis === 'earliest' || p.basis === 'latest') &&
+      committedOnSource.some((c) => policy.upstreamTopic(c.topic) === p.topic && c.partition === p.partition)
+    )
+      warnings.push(
+        `${p.topic}[${p.partition}]: no offset sync proves the group's position; starting at the ${options.noCheckpoint} offset`,
+      );
+  let positions: FailoverResultPosition[] = plan.positions.map((p) => ({ ...p, previous: null }));
   if (positions.length === 0)
     throw (
       noCheckpoints ??
@@ -234,11 +241,11 @@ export async function runFailover(
   const without = positions.filter((p) => p.basis === 'earliest' || p.basis === 'latest').length;
   if (without > 0)
     warnings.push(
-      `${without} partition(s) had no checkpoint and start at the ${options.noCheckpoint} offset`,
+      `${without} partition(s) had no usable position and start at the ${options.noCheckpoint} offset`,
     );
   done(
     'translate',
-    without > 0 ? 'warn' : 'ok',
+    without > 0 || plan.problems.length > 0 ? 'warn' : 'ok',
     newest === null
       ? `${positions.length} partition(s) through ${from}'s offset syncs (the group has no checkpoints in ${translation.checkpointsTopic})`
       : `${positions.length} partition(s) from ${translation.checkpointsTopic} (newest checkpoint ${duration(newest)} old)`,
@@ -250,7 +257,6 @@ export async function runFailover(
     refuse(
       `group ${group} has ${state.members} active member(s) on ${to} (${state.state}); its offsets were not changed`,
     );
-  const before = await committedOffsets(access, to, group);
   const previous = new Map(before.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
   positions = positions.map((p) => ({
     ...p,
@@ -315,44 +321,70 @@ export async function runFailover(
   };
 }
 
-function sortPositions(positions: FailoverPosition[]): FailoverPosition[] {
-  return positions.sort((a, b) =>
-    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-  );
-}
-
-/** Checkpointed partitions, plus the other partitions of the same topics under the no-checkpoint rule. */
-async function positionsFrom(
+/**
+ * Gathers what core's failover planner decides from: the partitions the group will read on the
+ * target (the checkpointed topics, the topics it has commits for there and, on failback, the
+ * originals of the copies it read) with their bounds, and on failback the forward flow's offset
+ * syncs. The rule itself is core's, shared with the client.
+ */
+async function planPositions(
   access: ClusterAccess,
   options: FailoverOptions,
-  offsets: Awaited<ReturnType<typeof translateGroup>>['offsets'],
-): Promise<FailoverPosition[]> {
-  const positions: FailoverPosition[] = offsets.map((o) => ({
-    topic: o.topic,
-    partition: o.partition,
-    offset: o.targetOffset,
-    basis: 'checkpoint',
-    sourceOffset: o.sourceOffset,
-    previous: null,
-  }));
-  const seen = new Set(positions.map((p) => `${p.topic}\u0000${p.partition}`));
-  for (const topic of new Set(offsets.map((o) => o.topic))) {
-    const ends = await access.withAdmin(options.to, `reading offsets of ${topic}`, (admin) =>
-      admin.fetchTopicOffsets(topic),
-    );
-    for (const p of ends) {
-      if (seen.has(`${topic}\u0000${p.partition}`)) continue;
-      positions.push({
+  translation: TranslateResult,
+  committedOnTarget: readonly CommittedOffset[],
+  committedOnSource: readonly CommittedOffset[],
+): Promise<FailoverPlan> {
+  const { from, to } = options;
+  const { policy } = access.config;
+  const copiesOfTarget = committedOnSource.filter((c) => policy.topicSource(c.topic) === to);
+  const topics = new Set([
+    ...translation.offsets.map((o) => o.topic),
+    ...committedOnTarget.map((c) => c.topic),
+    ...copiesOfTarget.map((c) => policy.upstreamTopic(c.topic) ?? c.topic),
+  ]);
+  const partitions: PartitionBounds[] = [];
+  for (const topic of topics) {
+    const ends = await access
+      .withAdmin(to, `reading offsets of ${topic}`, (admin) => admin.fetchTopicOffsets(topic))
+      .catch((error: unknown) => {
+        // A commit for a topic deleted since: nothing to resume there.
+        if (
+          committedOnTarget.some((c) => c.topic === topic) &&
+          !translation.offsets.some((o) => o.topic === topic)
+        )
+          return [];
+        throw error;
+      });
+    for (const p of ends)
+      partitions.push({
         topic,
         partition: p.partition,
-        offset: BigInt(options.noCheckpoint === 'earliest' ? p.low : p.high),
-        basis: options.noCheckpoint,
-        sourceOffset: null,
-        previous: null,
+        logStart: BigInt(p.low),
+        highWatermark: BigInt(p.high),
       });
-    }
   }
-  return sortPositions(positions);
+  const offsetSyncs =
+    copiesOfTarget.length === 0
+      ? []
+      : ((await access.call(to, 'reading offset syncs', () =>
+          readOffsetSyncs(access.kafka(to), policy, from, access.timeoutMs * 3),
+        )) ?? []);
+  return planFailover({
+    from,
+    to,
+    policy,
+    partitions,
+    checkpoints: translation.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.targetOffset,
+      upstreamOffset: o.sourceOffset,
+    })),
+    committed: committedOnTarget,
+    committedOnFrom: copiesOfTarget,
+    offsetSyncs,
+    noPosition: options.noCheckpoint,
+  });
 }
 
 /** Records the group committed on `from` beyond what the checkpoints cover (0 when caught up). */
@@ -369,68 +401,6 @@ function checkpointShortfall(
   return behind;
 }
 
-/**
- * On failback, the group's positions in remote copies of the target's own topics (it read
- * `us-east.orders` on us-west after failing over) have no checkpoints — the reverse flow never
- * replicates them back. The forward flow's offset syncs (`mm2-offset-syncs.<from>.internal` on the
- * target) map them back to the original topic without skipping.
- */
-async function backThroughOffsetSyncs(
-  access: ClusterAccess,
-  options: FailoverOptions,
-  committedOnSource: readonly CommittedOffset[],
-  warnings: string[],
-): Promise<FailoverPosition[]> {
-  const { from, to } = options;
-  const { policy } = access.config;
-  const committed = committedOnSource.filter((c) => policy.topicSource(c.topic) === to);
-  if (committed.length === 0) return [];
-  const syncs =
-    (await access.call(to, 'reading offset syncs', () =>
-      readOffsetSyncs(access.kafka(to), policy, from, access.timeoutMs * 3),
-    )) ?? [];
-  const byPartition = new Map<string, OffsetSync[]>();
-  for (const s of syncs) {
-    const key = `${s.topic}\u0000${s.partition}`;
-    const list = byPartition.get(key) ?? [];
-    list.push(s);
-    byPartition.set(key, list);
-  }
-  const positions: FailoverPosition[] = [];
-  for (const c of committed) {
-    const original = policy.upstreamTopic(c.topic) ?? c.topic;
-    const back = translateBack(byPartition.get(`${original}\u0000${c.partition}`) ?? [], c.offset);
-    if (back === null) {
-      const ends = await access.withAdmin(to, `reading offsets of ${original}`, (admin) =>
-        admin.fetchTopicOffsets(original),
-      );
-      const p = ends.find((e) => e.partition === c.partition);
-      warnings.push(
-        `${original}[${c.partition}]: no offset sync proves the group's position; starting at the ${options.noCheckpoint} offset`,
-      );
-      positions.push({
-        topic: original,
-        partition: c.partition,
-        offset: BigInt((options.noCheckpoint === 'earliest' ? p?.low : p?.high) ?? '0'),
-        basis: options.noCheckpoint,
-        sourceOffset: c.offset,
-        previous: null,
-      });
-    } else {
-      positions.push({
-        topic: original,
-        partition: c.partition,
-        offset: back,
-        basis: 'offset-sync',
-        sourceOffset: c.offset,
-        previous: null,
-      });
-    }
-  }
-  return positions;
-}
-
-/** The human report of a {@link FailoverResult} (the steps were printed as they happened). */
 export function formatFailover(result: FailoverResult, colors: Palette): string {
   const rows = [
     ['TOPIC', 'PARTITION', 'OFFSET', 'BASIS', 'SOURCE OFFSET', 'WAS'],

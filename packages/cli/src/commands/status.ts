@@ -1,4 +1,4 @@
-import { readCheckpointRecords, summarizeCheckpointGroups } from '../checkpoint-view.js';
+import { readCheckpointRecords, summarizeCheckpointGroups } from '@mirrorkit/core';
 import { numberFlag } from '../cli-args.js';
 import { EXIT, type ExitCode } from '../cli-error.js';
 import { ClusterAccess, oneLine, type ProbeResult } from '../cluster-access.js';

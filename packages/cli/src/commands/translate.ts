@@ -3,7 +3,7 @@ import {
   latestGroupCheckpoints,
   readCheckpointRecords,
   summarizeCheckpointGroups,
-} from '../checkpoint-view.js';
+} from '@mirrorkit/core';
 import { stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';

@@ -1,4 +1,4 @@
-import { type GroupCheckpoint, latestGroupCheckpoints, readCheckpointRecords } from '../checkpoint-view.js';
+import { type GroupCheckpoint, latestGroupCheckpoints, readCheckpointRecords } from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireAlias } from '../cli-config.js';
 import { EXIT, type ExitCode } from '../cli-error.js';

@@ -1,15 +1,10 @@
-import {
-  type Checkpoint,
-  decodeCheckpoint,
-  decodeOffsetSync,
-  MirrorKitCodecError,
-  type OffsetSync,
-  type ReadRecord,
-  type ReplicationPolicy,
-  readTopicToEnd,
-  TopicReaderError,
-} from '@mirrorkit/core';
 import type { Kafka } from 'kafkajs';
+import { decodeCheckpoint } from './checkpoint-codec.js';
+import { MirrorKitCodecError } from './codec-error.js';
+import { decodeOffsetSync } from './offset-sync-codec.js';
+import type { Checkpoint, OffsetSync } from './records.js';
+import type { ReplicationPolicy } from './replication-policy.js';
+import { type ReadRecord, readTopicToEnd, TopicReaderError } from './topic-reader.js';
 
 /** A checkpoint with the time MM2 (or the sidecar) wrote it. */
 export interface TimedCheckpoint {

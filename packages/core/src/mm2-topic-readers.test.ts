@@ -1,10 +1,10 @@
-import { DefaultReplicationPolicy } from '@mirrorkit/core';
 import { describe, expect, it } from 'vitest';
+import { DefaultReplicationPolicy } from './default-replication-policy.js';
 import {
   latestGroupCheckpoints,
   summarizeCheckpointGroups,
   type TimedCheckpoint,
-} from './checkpoint-view.js';
+} from './mm2-topic-readers.js';
 
 const cp = (group: string, partition: number, up: bigint, down: bigint, at: number): TimedCheckpoint => ({
   checkpoint: {

@@ -1,6 +1,6 @@
-import type { OffsetSync } from '@mirrorkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { OffsetSync } from '../records.js';
 import { latestSyncs, replicationLag, syncKey, translateBack } from './offset-sync-math.js';
 
 const sync = (upstreamOffset: bigint, downstreamOffset: bigint): OffsetSync => ({

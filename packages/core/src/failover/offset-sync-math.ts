@@ -1,4 +1,4 @@
-import type { OffsetSync } from '@mirrorkit/core';
+import type { OffsetSync } from '../records.js';
 
 /** The newest offset sync per (source topic, partition); syncs must be in topic order. */
 export function latestSyncs(syncs: Iterable<OffsetSync>): Map<string, OffsetSync> {

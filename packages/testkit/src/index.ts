@@ -15,6 +15,13 @@
 import '@mirrorkit/core';
 
 export {
+  type FaultProxy,
+  type FaultProxyFault,
+  type FaultProxyStats,
+  type StartFaultProxyOptions,
+  startFaultProxy,
+} from './fault-proxy.js';
+export {
   type JavaConsumedRecord,
   type JavaProducerPerformanceOptions,
   javaConsumeTopic,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { newClusterId } from './cluster-id.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { freePorts } from './free-ports.js';
 import { type JvmProcess, runJvmTool, startJvm } from './jvm-process.js';
 import { ensureKafkaRuntime, type KafkaRuntime } from './kafka-runtime.js';
@@ -23,6 +24,17 @@ export interface StartClusterOptions {
   startTimeoutMs?: number;
   /** JVM heap for the broker. Default `512m`. */
   heap?: string;
+  /**
+   * How many {@link FaultProxy}s to put in front of the broker (default 0). Proxy `i` gets its own
+   * client listener `PROXIED_<i>` on the broker, which advertises the proxy's address, so a client
+   * bootstrapped through {@link KafkaCluster.proxies}`[i]` reaches the broker only through that proxy,
+   * for its bootstrap and its per-broker connections alike. `bootstrapServers`, inter-broker traffic
+   * and the controller stay direct. A broker advertises one address per listener, which is why each
+   * proxy needs a listener of its own: ask for one per client you want to cut off on its own.
+   * Overriding `listeners` or `advertised.listeners` in {@link StartClusterOptions.brokerProperties}
+   * loses the proxied listeners.
+   */
+  proxies?: number;
 }
 
 /** A running single-node KRaft cluster (combined broker and controller) on loopback. */
@@ -34,6 +46,23 @@ export interface KafkaCluster {
   readonly bootstrapServers: string;
   /** Same as `[bootstrapServers]`, the shape kafkajs's `brokers` option takes. */
   readonly brokers: readonly string[];
+  /**
+   * The fault proxies asked for with {@link StartClusterOptions.proxies}, in listener order; empty
+   * by default. They live as long as the cluster: they keep their ports and faults across
+   * {@link KafkaCluster.kill} and {@link KafkaCluster.restart}, and {@link KafkaCluster.stop} closes them.
+   *
+   * @example
+   * ```ts
+   * const cluster = await startCluster({ alias: 'faults', proxies: 2 });
+   * const [a, b] = cluster.proxies; // give client A a.address and client B b.address
+   * b!.blackhole(); // B is partitioned away; A, bootstrapServers and MirrorMaker 2 are not
+   * ```
+   */
+  readonly proxies: readonly FaultProxy[];
+  /** `proxies[0]`, when there is one. */
+  readonly proxy: FaultProxy | undefined;
+  /** `proxies[0].address`, when there is one: a client bootstrapped here goes through `proxy` only. */
+  readonly proxiedBootstrapServers: string | undefined;
   readonly dataDir: string;
   readonly logFile: string;
   /** How long the last (re)start took from launching the JVM to the first successful client call. */
@@ -54,20 +83,41 @@ export interface KafkaCluster {
 const RUN_DIR_PREFIX = 'mirrorkit-kafka-';
 const BROKER_MAIN = 'kafka.Kafka';
 const STORAGE_TOOL = 'kafka.tools.StorageTool';
+// Each proxy costs the broker a listener with its own acceptor and processor threads.
+const MAX_PROXIES = 16;
+
+/** A broker listener that is reached through a fault proxy and advertises the proxy's port. */
+interface ProxiedListener {
+  name: string;
+  /** Where the broker binds the listener; only the proxy connects here. */
+  port: number;
+  /** What the broker advertises for the listener in metadata. */
+  proxyPort: number;
+}
 
 function serverProperties(
-  ports: { client: number; controller: number },
+  ports: { client: number; controller: number; proxied: readonly ProxiedListener[] },
   dataDir: string,
   overrides: Readonly<Record<string, string>>,
 ): string {
+  const proxied = (format: (listener: ProxiedListener) => string): string =>
+    ports.proxied.map((listener) => `,${format(listener)}`).join('');
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     // A static voter set works on 3.9 and 4.x alike and needs no extra format flag.
     'controller.quorum.voters': `1@127.0.0.1:${ports.controller}`,
-    listeners: `PLAINTEXT://127.0.0.1:${ports.client},CONTROLLER://127.0.0.1:${ports.controller}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.client}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: `PLAINTEXT://127.0.0.1:${ports.client},CONTROLLER://127.0.0.1:${ports.controller}${proxied(
+      (l) => `${l.name}://127.0.0.1:${l.port}`,
+    )}`,
+    // The broker answers metadata with the endpoints of the listener a request came in on, so a
+    // client that bootstrapped through a proxy is sent back to that proxy for every connection.
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.client}${proxied(
+      (l) => `${l.name}://127.0.0.1:${l.proxyPort}`,
+    )}`,
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied(
+      (l) => `${l.name}:PLAINTEXT`,
+    )}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': join(dataDir, 'log'),
@@ -148,12 +198,29 @@ function portInUse(jvm: JvmProcess): boolean {
 /**
  * Formats and starts a one-node KRaft cluster on free loopback ports and resolves once a client
  * call succeeds. The jars are fetched from Maven Central on first use.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startCluster({ alias: 'faults', proxies: 1 });
+ * const cutOff = new Kafka({ brokers: [cluster.proxiedBootstrapServers!], requestTimeout: 1000 });
+ * const direct = new Kafka({ brokers: [...cluster.brokers] });
+ * cluster.proxy!.blackhole(); // cutOff's requests now time out; direct's still work
+ * cluster.proxy!.heal();
+ * await cluster.stop();
+ * ```
  */
 export async function startCluster(options: StartClusterOptions): Promise<KafkaCluster> {
   if (!/^[A-Za-z0-9._-]+$/.test(options.alias)) {
     throw new TestkitError(
       'TESTKIT_BAD_ARGUMENT',
       `cluster alias "${options.alias}" must match [A-Za-z0-9._-]+`,
+    );
+  }
+  const proxyCount = options.proxies ?? 0;
+  if (!Number.isInteger(proxyCount) || proxyCount < 0 || proxyCount > MAX_PROXIES) {
+    throw new TestkitError(
+      'TESTKIT_BAD_ARGUMENT',
+      `proxies must be an integer from 0 to ${MAX_PROXIES}, got ${String(options.proxies)}`,
     );
   }
   const runtime = await ensureKafkaRuntime(options.version ? { version: options.version } : {});
@@ -170,20 +237,30 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
   for (let attempt = 1; ; attempt++) {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    const [client, controller] = (await freePorts(2)) as [number, number];
-    const propsFile = join(dataDir, 'server.properties');
-    writeFileSync(
-      propsFile,
-      serverProperties({ client, controller }, dataDir, options.brokerProperties ?? {}),
-    );
-    await runJvmTool({
-      runtime,
-      mainClass: STORAGE_TOOL,
-      args: ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'],
-      logFile: join(dataDir, 'format.log'),
-      what: `formatting storage for ${options.alias}`,
-    });
+    const [client, controller, ...listenerPorts] = (await freePorts(2 + proxyCount)) as [
+      number,
+      number,
+      ...number[],
+    ];
+    // The proxies bind before the broker starts because their ports go into advertised.listeners.
+    const proxies: FaultProxy[] = [];
     try {
+      for (const port of listenerPorts) proxies.push(await startFaultProxy({ target: { port } }));
+      const proxied = listenerPorts.map(
+        (port, i): ProxiedListener => ({ name: `PROXIED_${i}`, port, proxyPort: proxies[i]!.port }),
+      );
+      const propsFile = join(dataDir, 'server.properties');
+      writeFileSync(
+        propsFile,
+        serverProperties({ client, controller, proxied }, dataDir, options.brokerProperties ?? {}),
+      );
+      await runJvmTool({
+        runtime,
+        mainClass: STORAGE_TOOL,
+        args: ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'],
+        logFile: join(dataDir, 'format.log'),
+        what: `formatting storage for ${options.alias}`,
+      });
       return await launch({
         runtime,
         options,
@@ -191,10 +268,13 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
         propsFile,
         clusterId,
         bootstrap: `127.0.0.1:${client}`,
+        proxies,
         timeoutMs,
         baseDir,
       });
     } catch (error) {
+      // A retry picks new broker ports, and the advertised proxy ports are rewritten with them.
+      await Promise.all(proxies.map((proxy) => proxy.close()));
       // A port picked as free can be taken before the JVM binds it; only that case is worth a retry.
       if (attempt < 3 && error instanceof PortTakenError) continue;
       throw error instanceof PortTakenError ? error.original : error;
@@ -215,6 +295,7 @@ async function launch(ctx: {
   propsFile: string;
   clusterId: string;
   bootstrap: string;
+  proxies: readonly FaultProxy[];
   timeoutMs: number;
   baseDir: string;
 }): Promise<KafkaCluster> {
@@ -247,6 +328,9 @@ async function launch(ctx: {
     clusterId: ctx.clusterId,
     bootstrapServers: ctx.bootstrap,
     brokers: [ctx.bootstrap],
+    proxies: Object.freeze([...ctx.proxies]),
+    proxy: ctx.proxies[0],
+    proxiedBootstrapServers: ctx.proxies[0]?.address,
     dataDir: ctx.dataDir,
     logFile,
     get startupMs() {
@@ -259,7 +343,11 @@ async function launch(ctx: {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await jvm.stop();
+      try {
+        await jvm.stop();
+      } finally {
+        await Promise.all(ctx.proxies.map((proxy) => proxy.close()));
+      }
       if (!process.env.MIRRORKIT_KEEP_LOGS) rmSync(ctx.dataDir, { recursive: true, force: true });
       if (!ctx.options.baseDir) rmSync(ctx.baseDir, { recursive: true, force: true });
     },

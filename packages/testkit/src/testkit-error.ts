@@ -8,7 +8,9 @@ export type TestkitErrorCode =
   | 'TESTKIT_START_FAILED'
   | 'TESTKIT_START_TIMEOUT'
   | 'TESTKIT_PROCESS_EXITED'
-  | 'TESTKIT_BAD_ARGUMENT';
+  | 'TESTKIT_BAD_ARGUMENT'
+  | 'TESTKIT_PROXY_FAILED'
+  | 'TESTKIT_PROXY_CLOSED';
 
 /** An error from the testkit; the message carries the tail of the relevant JVM log when there is one. */
 export class TestkitError extends MirrorKitError {

@@ -171,6 +171,7 @@ export function planFailover(input: FailoverPlanInput): FailoverPlan {
     const position = own === undefined ? undefined : accept('committed', own, null, null);
     positions.push(position ?? fallback());
   }
-  positions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-  return { positions, problems, lostRecords };
+  const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
+    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
+  return { positions: positions.sort(byPartition), problems: problems.sort(byPartition), lostRecords };
 }

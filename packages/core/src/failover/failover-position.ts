@@ -56,6 +56,7 @@ export interface PositionProblem {
 export interface FailoverPlan {
   /** One position per partition the group reads on the target, by topic then partition. */
   readonly positions: readonly FailoverPosition[];
+  /** By topic then partition. */
   readonly problems: readonly PositionProblem[];
   /** Records the group had not processed that retention removed, over all partitions. */
   readonly lostRecords: bigint;

@@ -141,7 +141,7 @@ export async function runActivePassive(options: ActivePassiveOptions = {}): Prom
       failover = report;
       log(
         `consumer: failed over to ${report.to} in ${report.durationMs} ms (${report.reason}); ` +
-          `${report.positions.filter((p) => p.source === 'checkpoint').length} partitions from checkpoints`,
+          `${report.positions.filter((p) => p.basis === 'checkpoint').length} partitions from checkpoints`,
       );
     });
     consumer.on('error', (error) => log(`consumer: ${error.message}`));
@@ -232,7 +232,7 @@ export async function runActivePassive(options: ActivePassiveOptions = {}): Prom
     let duplicates = 0;
     for (const n of deliveries.values()) duplicates += n - 1;
     const partitionsFromCheckpoints =
-      failover?.positions.filter((p) => p.topic === remoteTopic && p.source === 'checkpoint').length ?? 0;
+      failover?.positions.filter((p) => p.topic === remoteTopic && p.basis === 'checkpoint').length ?? 0;
     const checks: Check[] = [
       { name: 'the consumer failed over to us-west by itself', ok: failover?.to === TARGET },
       {

@@ -156,7 +156,7 @@ export async function runDemo(options: DemoOptions): Promise<DrillReport> {
     });
     consumer.on('failover:complete', (r) => {
       report = r;
-      const moved = r.positions.filter((p) => p.source === 'checkpoint').length;
+      const moved = r.positions.filter((p) => p.basis === 'checkpoint').length;
       log(`consumer: failed over in ${r.durationMs} ms (${moved} partitions translated through checkpoints)`);
     });
     consumer.on('health', (h: ClusterHealth) => {

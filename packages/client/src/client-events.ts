@@ -1,15 +1,4 @@
-/** One partition's position before and after translation through MM2 checkpoints. */
-export interface TranslatedPosition {
-  /** Topic name on the target cluster (e.g. `us-east.orders`). */
-  readonly topic: string;
-  readonly partition: number;
-  /** The offset committed for the group on the target cluster. */
-  readonly offset: bigint;
-  /** Where it came from: a checkpoint, or the no-checkpoint rule (`earliest`/`latest`). */
-  readonly source: 'checkpoint' | 'earliest' | 'latest';
-  /** The group's offset on the failed cluster, when a checkpoint gave one. */
-  readonly upstreamOffset: bigint | null;
-}
+import type { FailoverPosition, PositionProblem } from '@mirrorkit/core';
 
 /** Reported when a failover (or failback) has finished. */
 export interface FailoverReport {
@@ -26,10 +15,20 @@ export interface FailoverReport {
     readonly commitMs: number;
     readonly resumeMs: number;
   };
-  readonly positions: readonly TranslatedPosition[];
-  /** Partitions of remote topics that no checkpoint covered, and what was done for them. */
+  /**
+   * Where the group resumed: every partition it reads on `to`, from core's failover planner —
+   * checkpoints for the remote copies of `from`'s topics, the group's own commits on `to`'s topics
+   * and third clusters' copies, else the no-position rule. Each was checked against what the
+   * partition holds before it was committed.
+   */
+  readonly positions: readonly FailoverPosition[];
+  /** Partitions of `from`'s remote copies that no checkpoint covered (they start by the rule). */
   readonly partitionsWithoutCheckpoint: number;
   readonly noCheckpointRule: 'earliest' | 'latest';
+  /** Positions the planner clamped (below the log start) or refused (past the end, negative). */
+  readonly problems: readonly PositionProblem[];
+  /** Records the group had not processed that retention had removed from the target. */
+  readonly lostRecords: bigint;
   /** Checkpoint records that could not be decoded and were skipped. */
   readonly skippedCheckpointRecords: number;
   /** False when the group already had active members on `to`, so their offsets were kept. */
@@ -60,7 +59,25 @@ export interface ConsumerEvents {
   'failover:start': [
     info: { from: string; to: string; kind: 'failover' | 'failback'; reason: 'manual' | 'automatic' },
   ];
-  'offsets:translated': [info: { from: string; to: string; positions: readonly TranslatedPosition[] }];
+  'offsets:translated': [info: { from: string; to: string; positions: readonly FailoverPosition[] }];
+  /**
+   * A failover (or failback) failed part-way. The consumer goes back to reading `from` if it
+   * answers (`resumedOn: from`), else it reads nowhere until the retry (`resumedOn: null`).
+   */
+  'failover:failed': [
+    info: {
+      from: string;
+      to: string;
+      kind: 'failover' | 'failback';
+      error: Error;
+      attempt: number;
+      resumedOn: string | null;
+    },
+  ];
+  /** A failed switch is tried again in `delayMs`. */
+  'failover:retry': [
+    info: { from: string; to: string; kind: 'failover' | 'failback'; attempt: number; delayMs: number },
+  ];
   'failover:complete': [report: FailoverReport];
   'failback:start': [info: { from: string; to: string; reason: 'manual' | 'automatic' }];
   'failback:complete': [report: FailoverReport];
@@ -77,5 +94,9 @@ export interface ConsumerEvents {
 export interface ProducerEvents {
   'failover:start': [info: { from: string; to: string; queued: number }];
   'failover:complete': [info: { from: string; to: string; durationMs: number; flushed: number }];
+  /** One try of a failover failed (connecting to `to`, or delivering the queue there); it is retried. */
+  'failover:failed': [info: { from: string; to: string; error: Error; attempt: number }];
+  /** Try `attempt` of the failover to `to` starts in `delayMs`; nothing that waits is dropped. */
+  'failover:retry': [info: { from: string; to: string; attempt: number; delayMs: number }];
   error: [error: Error];
 }

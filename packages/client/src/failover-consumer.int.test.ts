@@ -119,7 +119,7 @@ describe('MirrorKitConsumer on real brokers', () => {
     expect(report.kind).toBe('failover');
     expect(report.committed).toBe(true);
     expect(report.skippedCheckpointRecords).toBe(1);
-    expect(report.positions.map((p) => [p.topic, p.partition, p.offset, p.source])).toEqual([
+    expect(report.positions.map((p) => [p.topic, p.partition, p.offset, p.basis])).toEqual([
       [s.remote, 0, 20n, 'checkpoint'],
       [s.remote, 1, 40n, 'checkpoint'],
       [s.remote, 2, 0n, 'earliest'],
@@ -146,7 +146,7 @@ describe('MirrorKitConsumer on real brokers', () => {
     await consumer.subscribe({ topics: [s.topic] });
     await consumer.run({ eachMessage: async () => undefined });
     const report = await consumer.failover(s.dr);
-    expect(report.positions.map((p) => [p.partition, p.offset, p.source])).toEqual([
+    expect(report.positions.map((p) => [p.partition, p.offset, p.basis])).toEqual([
       [0, 5n, 'latest'],
       [1, 5n, 'latest'],
     ]);

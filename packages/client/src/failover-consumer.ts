@@ -1,15 +1,22 @@
 import {
   commitGroupOffsets,
+  type FailoverPlan,
+  type FailoverPosition,
   GroupOffsetsError,
+  type PartitionBounds,
+  type PartitionOffset,
+  planFailover,
   readCheckpoints,
+  readOffsetSyncs,
   remoteTopicPattern,
+  type TranslatedOffset,
   UndecodablePartitionHold,
 } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
-import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import type { ResolvedConfig } from './client-config.js';
 import { MirrorKitClientError } from './client-error.js';
-import type { ConsumerEvents, FailoverReport, TranslatedPosition } from './client-events.js';
+import type { ConsumerEvents, FailoverReport } from './client-events.js';
 import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { type MessageOrigin, messageOrigin } from './message-origin.js';
@@ -104,6 +111,9 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   #watcher: NodeJS.Timeout | null = null;
   #closed = false;
   #failingOver = false;
+  /** Failed switches in a row, for the retry's backoff; and the pending retry. */
+  #switchAttempts = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
   // A batch that does not decode holds its partition (reported as an 'error'), not the consumer.
   readonly #hold = new UndecodablePartitionHold({ onHeld: (error) => this.emit('error', error) });
 
@@ -397,7 +407,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         }
         const stoppedAt = Date.now();
         const translation = await this.#translate(from, target, kind);
-        const positions = translation.positions;
+        const positions = translation.plan.positions;
         this.emit('offsets:translated', { from, to: target, positions });
         const translatedAt = Date.now();
         const committed = await this.#commit(target, positions);
@@ -417,88 +427,165 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
           reason,
           durationMs: Date.now() - started,
           positions,
-          partitionsWithoutCheckpoint: positions.filter((p) => p.source !== 'checkpoint').length,
+          partitionsWithoutCheckpoint: positions.filter(
+            (p) => this.#config.policy.topicSource(p.topic) === from && p.basis !== 'checkpoint',
+          ).length,
           noCheckpointRule: this.#options.noCheckpoint ?? 'earliest',
+          problems: translation.plan.problems,
+          lostRecords: translation.plan.lostRecords,
           skippedCheckpointRecords: translation.skipped,
           committed,
         };
+        this.#switchAttempts = 0;
         this.emit('failover:complete', report);
         if (kind === 'failback') this.emit('failback:complete', report);
         return report;
+      } catch (error) {
+        // The old consumer is stopped: never leave the group reading from nowhere.
+        if (!this.#closed && !this.#inner && this.#active === from)
+          await this.#afterFailedSwitch(from, target, kind, reason, error);
+        throw error;
       } finally {
         this.#failingOver = false;
       }
     });
   }
 
+  /**
+   * A switch failed after the old consumer stopped (no checkpoints topic yet, a timeout, the target
+   * refusing). Back to `from` if it answers; else nothing can be read anywhere, and the switch is
+   * tried again with backoff until it succeeds or `from` answers again.
+   */
+  async #afterFailedSwitch(
+    from: string,
+    target: string,
+    kind: 'failover' | 'failback',
+    reason: 'manual' | 'automatic',
+    error: unknown,
+  ): Promise<void> {
+    const attempt = ++this.#switchAttempts;
+    let resumedOn: string | null = null;
+    if ((await this.#monitor.probe(from)).reachable) {
+      try {
+        await this.#startOn(from, this.#subscription?.fromBeginning ?? false);
+        resumedOn = from;
+      } catch {
+        // It answered a probe but not a consumer: treated as down, retried below.
+      }
+    }
+    this.emit('failover:failed', {
+      from,
+      to: target,
+      kind,
+      error: error instanceof Error ? error : new Error(String(error)),
+      attempt,
+      resumedOn,
+    });
+    if (resumedOn !== null) {
+      this.#switchAttempts = 0;
+      return;
+    }
+    const delayMs = Math.min(1000 * 2 ** (attempt - 1), 30_000);
+    this.emit('failover:retry', { from, to: target, kind, attempt, delayMs });
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    // Not unref'd: while it is pending the consumer has work to do, and a program whose only work
+    // is this consumer must not exit in the middle of it.
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#closed || this.#active !== from || this.#inner) return;
+      this.#switch(target, kind, reason).catch(() => undefined);
+    }, delayMs);
+  }
+
+  /**
+   * Gathers what core's failover planner decides from — the group's checkpoints on `target`, every
+   * partition the group will read there with its bounds, the group's commits there and, on
+   * failback, its commits on `from` and the forward flow's offset syncs — and asks it for a plan.
+   */
   async #translate(
     from: string,
     target: string,
     kind: 'failover' | 'failback',
-  ): Promise<{ positions: TranslatedPosition[]; skipped: number }> {
+  ): Promise<{ plan: FailoverPlan; skipped: number }> {
     const policy = this.#config.policy;
+    const groupId = this.#options.groupId;
     const kafka: Kafka = this.#config.kafka(target);
     const checkpointsTopic = policy.checkpointsTopic(from);
-    let read: Awaited<ReturnType<typeof readCheckpoints>>;
+    const timeoutMs = this.#options.checkpointTimeoutMs ?? 15_000;
+    let checkpoints: readonly TranslatedOffset[] = [];
+    let skipped = 0;
+    let noReverseFlow: MirrorKitClientError | undefined;
     try {
-      read = await readCheckpoints(kafka, {
-        sourceAlias: from,
-        policy,
-        group: this.#options.groupId,
-        timeoutMs: this.#options.checkpointTimeoutMs ?? 15_000,
-      });
+      const read = await readCheckpoints(kafka, { sourceAlias: from, policy, group: groupId, timeoutMs });
+      checkpoints = read.offsets;
+      skipped = read.skipped;
     } catch (error) {
       const missing = (error as { code?: unknown }).code === 'READER_UNKNOWN_TOPIC';
-      throw new MirrorKitClientError(
+      const failure = new MirrorKitClientError(
         kind === 'failback' && missing ? 'CLIENT_NO_REVERSE_FLOW' : 'CLIENT_FAILOVER_FAILED',
         missing
           ? `${target} has no ${checkpointsTopic}: no MirrorMaker 2 flow ${from}->${target} writes checkpoints, so the group's position cannot be translated`
           : `reading ${checkpointsTopic} on ${target} failed: ${(error as Error).message}`,
         { cause: error },
       );
+      // A group that only read copies of the home cluster's topics while failed over has no
+      // checkpoints in the reverse flow: the forward flow's offset syncs may still place it.
+      if (kind !== 'failback' || !missing) throw failure;
+      noReverseFlow = failure;
     }
-    const translated = new Map(read.offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
-    const checkpointTopics = new Set(read.offsets.map((o) => o.topic));
     const topics = await this.matchingTopics(target);
-    const covered = topics.filter(
-      (topic) => policy.topicSource(topic) === from || checkpointTopics.has(topic),
-    );
-    const rule = this.#options.noCheckpoint ?? 'earliest';
+    const partitions: PartitionBounds[] = [];
+    let committed: PartitionOffset[] = [];
     const admin = kafka.admin();
     await admin.connect();
-    const positions: TranslatedPosition[] = [];
     try {
-      for (const topic of covered) {
-        for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
-          const hit = translated.get(`${topic}\u0000${partition}`);
-          if (hit) {
-            positions.push({
-              topic,
-              partition,
-              offset: hit.offset,
-              source: 'checkpoint',
-              upstreamOffset: hit.upstreamOffset,
-            });
-          } else {
-            positions.push({
-              topic,
-              partition,
-              offset: BigInt(rule === 'earliest' ? low : high),
-              source: rule,
-              upstreamOffset: null,
-            });
-          }
-        }
-      }
+      for (const topic of topics)
+        for (const { partition, low, high } of await admin.fetchTopicOffsets(topic))
+          partitions.push({ topic, partition, logStart: BigInt(low), highWatermark: BigInt(high) });
+      committed = topics.length === 0 ? [] : await committedOffsets(admin, groupId, topics);
     } finally {
       await admin.disconnect();
     }
-    positions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-    return { positions, skipped: read.skipped };
+    let committedOnFrom: PartitionOffset[] = [];
+    let offsetSyncs: Awaited<ReturnType<typeof readOffsetSyncs>> = [];
+    if (kind === 'failback' && !this.#monitor.isUnhealthy(from)) {
+      const fromAdmin = this.#config.kafka(from).admin();
+      await fromAdmin.connect();
+      try {
+        committedOnFrom = (await committedOffsets(fromAdmin, groupId)).filter(
+          (c) => policy.topicSource(c.topic) === target,
+        );
+      } finally {
+        await fromAdmin.disconnect();
+      }
+      if (committedOnFrom.length > 0)
+        offsetSyncs = (await readOffsetSyncs(kafka, policy, from, timeoutMs)) ?? [];
+    }
+    // Without the reverse flow's checkpoints, only the forward flow's offset syncs can place the
+    // group; with neither, nothing proves where it is: refused rather than guessed.
+    if (noReverseFlow && (committedOnFrom.length === 0 || (offsetSyncs ?? []).length === 0))
+      throw noReverseFlow;
+    const plan = planFailover({
+      from,
+      to: target,
+      policy,
+      partitions,
+      checkpoints: checkpoints.map((c) => ({
+        topic: c.topic,
+        partition: c.partition,
+        offset: c.offset,
+        upstreamOffset: c.upstreamOffset,
+      })),
+      committed,
+      committedOnFrom,
+      offsetSyncs: offsetSyncs ?? [],
+      noPosition: this.#options.noCheckpoint ?? 'earliest',
+    });
+    return { plan, skipped };
   }
 
   /** Commits `positions` for the group on `target`, unless members there already own the group. */
-  async #commit(target: string, positions: readonly TranslatedPosition[]): Promise<boolean> {
+  async #commit(target: string, positions: readonly FailoverPosition[]): Promise<boolean> {
     const groupId = this.#options.groupId;
     const kafka = this.#config.kafka(target);
     try {
@@ -540,6 +627,8 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   async disconnect(): Promise<void> {
     this.#closed = true;
     this.#hold.clear();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
     if (this.#watcher) clearInterval(this.#watcher);
     this.#watcher = null;
     await this.#locked(async () => {
@@ -554,4 +643,31 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     });
     await this.#monitor.stop();
   }
+}
+
+/**
+ * The group's committed offsets, without the "no commit" entries. A group new to a cluster has no
+ * coordinator loaded yet (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), which kafkajs's admin does
+ * not retry: a few tries, as the consumer itself would.
+ */
+async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topics?: string[],
+): Promise<PartitionOffset[]> {
+  let fetched: Awaited<ReturnType<Admin['fetchOffsets']>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fetched = await admin.fetchOffsets(topics ? { groupId, topics } : { groupId });
+      break;
+    } catch (error) {
+      if (attempt >= 8 || (error as { retriable?: unknown }).retriable !== true) throw error;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100 * attempt));
+    }
+  }
+  return fetched.flatMap(({ topic, partitions }) =>
+    partitions
+      .filter((p) => p.offset !== '-1' && p.offset !== '')
+      .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
+  );
 }

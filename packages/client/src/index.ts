@@ -27,17 +27,13 @@
 // Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
 import '@mirrorkit/core';
 
+// The one position type, from core's failover planner.
+export type { FailoverPosition, PositionBasis, PositionProblem } from '@mirrorkit/core';
 // Producers stamp records with their origin region; re-exported so a client user needs one import.
 export { ORIGIN_HEADER, stampOrigin } from '@mirrorkit/core';
 export type { ClusterConnection, MirrorKitConfig } from './client-config.js';
 export { type ClientErrorCode, MirrorKitClientError } from './client-error.js';
-export type {
-  ClusterHealth,
-  ConsumerEvents,
-  FailoverReport,
-  ProducerEvents,
-  TranslatedPosition,
-} from './client-events.js';
+export type { ClusterHealth, ConsumerEvents, FailoverReport, ProducerEvents } from './client-events.js';
 export {
   MirrorKitConsumer,
   type MirrorKitConsumerOptions,

@@ -42,7 +42,12 @@ export {
   type MirrorKitRunConfig,
   type MirrorKitSubscription,
 } from './failover-consumer.js';
-export { MirrorKitProducer, type MirrorKitProducerOptions } from './failover-producer.js';
+export {
+  type FailoverRetryOptions,
+  MirrorKitProducer,
+  type MirrorKitProducerOptions,
+  type ProducerSwitch,
+} from './failover-producer.js';
 export {
   HealthMonitor,
   type HealthMonitorEvents,

@@ -57,11 +57,17 @@ describe('dedupBatch()', () => {
     // Duplicates' offsets are resolved too (committed as usual), one heartbeat and commit check each.
     expect(resolved).toEqual(['10', '11', '12', '13', '14']);
     expect(calls).toMatchObject({ heartbeats: 5, commitChecks: 5 });
-    expect(deduped.stats()).toEqual({ processed: 3, duplicates: 2, invalidKeys: 0 });
+    expect(deduped.stats()).toEqual({
+      processed: 3,
+      duplicates: 2,
+      invalidKeys: 0,
+      persistFailures: 0,
+      unpersistedKeys: 0,
+    });
     expect(deduped.runConfig).toEqual({ eachBatch: deduped, eachBatchAutoResolve: false });
   });
 
-  it('behaves exactly like dedup() handing the same records over one by one, for any batches, keys, failures and store', async () => {
+  it('behaves exactly like dedup() handing the same records over one by one, for any batches, keys, failures and store, also a store rejecting writes', async () => {
     const keys = fc.oneof(
       {
         weight: 6,
@@ -86,7 +92,9 @@ describe('dedupBatch()', () => {
         fc.constantFrom('pass' as const, 'skip' as const),
         fc.boolean(),
         fc.integer({ min: 1, max: 64 }),
-        async (records, sizes, invalidKey, withStore, maxKeys) => {
+        // Which store writes fail, by call (those past the end succeed, so every key gets written).
+        fc.array(fc.boolean(), { maxLength: 40 }),
+        async (records, sizes, invalidKey, withStore, maxKeys, failing) => {
           // Each record whose flag is set fails the first time it is handled, as a transient error.
           const run = async (
             deliver: (handler: (p: EachMessagePayload) => Promise<void>, log: string[]) => Promise<unknown>,
@@ -103,19 +111,29 @@ describe('dedupBatch()', () => {
             return { log, stats };
           };
           const messages = records.map(([key, fails], i) => message(key, i, fails ? 'fail' : 'v'));
-          const store = (log: string[]): SeenKeyStore => ({
-            remember: async (key) => void log.push(`remember ${key}`),
-          });
+          const store = (log: string[]): SeenKeyStore => {
+            let calls = 0;
+            return {
+              remember: async (key) => {
+                if (failing[calls++]) throw new Error('store down');
+                log.push(`remember ${key}`);
+              },
+            };
+          };
           const options = (log: string[]) => ({
             deduplicator: new Deduplicator({ maxKeys }),
             invalidKey,
             ...(withStore ? { store: store(log) } : {}),
+            persistRetry: { initialDelayMs: 0 },
           });
 
           const viaBatches = await run(async (handler, log) => {
             const deduped = dedupBatch(handler, options(log));
             deduped.events.on('duplicate', (d) => log.push(`duplicate ${d.key} ${d.offset}`));
             deduped.events.on('invalid-key', (e) => log.push(`invalid ${e.offset} ${e.action}`));
+            deduped.events.on('persist-failed', (f) =>
+              log.push(`persist-failed ${f.key} ${f.offset} ${f.attempt}`),
+            );
             // kafkajs's redelivery: after a failure, the next batch starts at the first unresolved offset.
             let next = 0;
             for (let b = 0; next < messages.length; b++) {
@@ -137,6 +155,9 @@ describe('dedupBatch()', () => {
             const reference = referenceDedup<EachMessagePayload>(handler, options(log));
             reference.events.on('duplicate', (d) => log.push(`duplicate ${d.key} ${d.offset}`));
             reference.events.on('invalid-key', (e) => log.push(`invalid ${e.offset} ${e.action}`));
+            reference.events.on('persist-failed', (f) =>
+              log.push(`persist-failed ${f.key} ${f.offset} ${f.attempt}`),
+            );
             for (const m of messages) {
               const p = { topic: 'orders', partition: 0, message: m } as EachMessagePayload;
               const failed = await reference(p).then(
@@ -242,7 +263,13 @@ describe('dedupBatch()', () => {
     expect(handled.sort()).toEqual(['orders:us-east:1', 'orders:us-east:2', 'us-east.orders:us-east:3']);
     // Different keys ran side by side; the copy waited and was a duplicate.
     expect(maxRunning).toBe(2);
-    expect(deduped.stats()).toEqual({ processed: 3, duplicates: 1, invalidKeys: 0 });
+    expect(deduped.stats()).toEqual({
+      processed: 3,
+      duplicates: 1,
+      invalidKeys: 0,
+      persistFailures: 0,
+      unpersistedKeys: 0,
+    });
     expect(local.resolved).toEqual(['0', '1']);
     expect(remote.resolved).toEqual(['0', '1']);
   });

@@ -13,6 +13,8 @@ export interface BatchPayload
     'resolveOffset' | 'heartbeat' | 'pause' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'
   > {
   readonly batch: Pick<Batch, 'topic' | 'partition' | 'messages'>;
+  /** The alias of the cluster the batch was read from (MirrorKit's consumer sets it). */
+  readonly cluster?: string;
 }
 
 /** A deduplicating `eachBatch` handler with its counters, events and the run settings it needs. */
@@ -49,6 +51,10 @@ export interface DedupBatchHandler {
  * message. If the handler throws, the messages before it stay resolved (kafkajs commits them), as
  * in its own `eachMessage` loop.
  *
+ * A store write that fails is retried as in `dedup()` (the message is not resolved until its key
+ * is written), until the consumer stops (`isRunning()` false, or the `signal`): the batch then
+ * fails at that message.
+ *
  * @example
  * ```ts
  * const seen = new Deduplicator({ maxKeys: 1_000_000 });
@@ -70,6 +76,11 @@ export function dedupBatch(
   // record); in a replay without a broker, a loop keeping such state in locals cost up to
   // ~0.1 µs a record more.
   const eachBatch = async (payload: BatchPayload): Promise<void> => {
+    if (state.prepares) {
+      // The store's keys for the batch's cluster must be in the seen-set before any lookup.
+      const readying = state.ready(payload.cluster);
+      if (readying !== undefined) await readying;
+    }
     const cursor = spare.pop() ?? new BatchCursor(state, options.keyOf);
     cursor.start(payload);
     try {
@@ -86,11 +97,20 @@ export function dedupBatch(
           const mine = inFlight.enter(cursor.hi, cursor.lo);
           try {
             await handler(p);
-            const persisting = state.handled(p, cursor.hi, cursor.lo, cursor.key);
+            const persisting = state.handled(
+              p,
+              cursor.hi,
+              cursor.lo,
+              cursor.key,
+              cursor.cluster,
+              cursor.stopped,
+            );
             if (persisting !== undefined) await persisting;
           } finally {
             inFlight.leave(mine);
           }
+        } else if (step === PERSIST) {
+          await state.persistAgain(p, cursor.hi, cursor.lo, cursor.cluster, cursor.stopped);
         } else if (step === INVALID) {
           const passing = state.invalid(p);
           if (passing !== undefined) await passing;
@@ -119,7 +139,9 @@ const HANDLE = 0;
 const SKIP = 1;
 const INVALID = 2;
 const WAIT = 3;
-type Step = typeof HANDLE | typeof SKIP | typeof INVALID | typeof WAIT;
+// Handled already, but its store write is outstanding: write it, without the handler.
+const PERSIST = 4;
+type Step = typeof HANDLE | typeof SKIP | typeof INVALID | typeof WAIT | typeof PERSIST;
 
 /**
  * One batch's messages as {@link dedupBatch} goes through them: the keys read ahead, their
@@ -146,6 +168,10 @@ class BatchCursor {
   #failure: unknown;
   count = 0;
   paused = false;
+  /** The batch's cluster alias, when its payload names one. */
+  cluster: string | undefined = undefined;
+  /** Whether the consumer stopped: ends the retries of a failing store write. */
+  readonly stopped = (): boolean => this.#payload?.isRunning() !== true;
   /**
    * What the current message's turn calls for, its key text (or null) and fingerprint. (The
    * message's payload is returned, not kept here: storing each new payload into this long-lived
@@ -178,6 +204,7 @@ class BatchCursor {
     this.#heartbeat = payload.heartbeat;
     this.count = messages.length;
     this.paused = false;
+    this.cluster = payload.cluster;
     this.#read = 0;
     this.#failedAt = -1;
     this.#failure = undefined;
@@ -211,7 +238,9 @@ class BatchCursor {
 
   /** Whether the current message's key (payload `p`) was processed (no copy of it in flight now). */
   seen(p: EachMessagePayload): Step {
-    return this.#state.seen(p, this.hi, this.lo, this.key) ? SKIP : HANDLE;
+    const state = this.#state;
+    if (state.unpersisted(this.hi, this.lo)) return PERSIST;
+    return state.seen(p, this.hi, this.lo, this.key) ? SKIP : HANDLE;
   }
 
   /** Drops every reference to the batch, so a spare cursor keeps no message alive. */
@@ -222,6 +251,7 @@ class BatchCursor {
     this.#messages = [];
     this.#heartbeat = undefined;
     this.key = null;
+    this.cluster = undefined;
   }
 
   #payloadOf(i: number): EachMessagePayload {

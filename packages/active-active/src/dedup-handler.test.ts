@@ -37,7 +37,13 @@ describe('dedup()', () => {
       await handler(p);
     expect(handled).toEqual(['us-east:1', 'us-west:1']);
     expect(duplicates).toEqual(['us-east.orders:us-east:1', 'orders:us-east:1']);
-    expect(handler.stats()).toEqual({ processed: 2, duplicates: 2, invalidKeys: 0 });
+    expect(handler.stats()).toEqual({
+      processed: 2,
+      duplicates: 2,
+      invalidKeys: 0,
+      persistFailures: 0,
+      unpersistedKeys: 0,
+    });
   });
 
   it('does not remember a key whose handler failed, so the retry is processed', async () => {
@@ -94,7 +100,13 @@ describe('dedup()', () => {
     await skipping(payload('no-region'));
     expect(seen).toHaveLength(3);
     expect(actions).toEqual(['pass', 'pass', 'pass', 'skip']);
-    expect(skipping.stats()).toEqual({ processed: 0, duplicates: 0, invalidKeys: 1 });
+    expect(skipping.stats()).toEqual({
+      processed: 0,
+      duplicates: 0,
+      invalidKeys: 1,
+      persistFailures: 0,
+      unpersistedKeys: 0,
+    });
   });
 
   it('persists a key after its handler and before returning', async () => {
@@ -200,7 +212,7 @@ describe('dedup()', () => {
     );
   });
 
-  it('behaves exactly like the string-keyed reference for any keys, bytes, failures and store', async () => {
+  it('behaves exactly like the string-keyed reference for any keys, bytes, failures and store, also a store rejecting writes', async () => {
     const keys = fc.oneof(
       fc.constantFrom('us-east:1', 'us-west:1', 'us-east:1 ', 'eu:ü-3', 'eu:ü-3 ', ':x', 'x:', 'x', ':', ''),
       fc.constantFrom('us-east:\ufffd', 'us-east:\u{1f600}').map((k) => Buffer.from(k)),
@@ -215,19 +227,35 @@ describe('dedup()', () => {
         fc.array(fc.tuple(keys, fc.boolean()), { maxLength: 40 }),
         fc.constantFrom('pass' as const, 'skip' as const),
         fc.boolean(),
-        async (records, invalidKey, withStore) => {
+        // Which store writes fail, by call (those past the end succeed, so every key gets written).
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        async (records, invalidKey, withStore, failing) => {
           const run = async (make: typeof referenceDedup) => {
             const log: string[] = [];
-            const store: SeenKeyStore = { remember: async (key) => void log.push(`remember ${key}`) };
+            let calls = 0;
+            const store: SeenKeyStore = {
+              remember: async (key) => {
+                if (failing[calls++]) throw new Error('store down');
+                log.push(`remember ${key}`);
+              },
+            };
             const handler = make(
               async (p) => {
                 log.push(`handle ${p.message.offset}`);
                 if (p.message.value?.toString() === 'fail') throw new Error('fail');
               },
-              { deduplicator: new Deduplicator({ maxKeys: 4 }), invalidKey, ...(withStore ? { store } : {}) },
+              {
+                deduplicator: new Deduplicator({ maxKeys: 4 }),
+                invalidKey,
+                ...(withStore ? { store } : {}),
+                persistRetry: { initialDelayMs: 0 },
+              },
             );
             handler.events.on('duplicate', (d) => log.push(`duplicate ${d.key} ${d.offset}`));
             handler.events.on('invalid-key', (e) => log.push(`invalid ${e.offset} ${e.action}`));
+            handler.events.on('persist-failed', (f) =>
+              log.push(`persist-failed ${f.key} ${f.offset} ${f.attempt}`),
+            );
             for (const [i, [key, fails]] of records.entries()) {
               const p = payload(key);
               (p.message as { offset: string }).offset = String(i);

@@ -4,6 +4,7 @@ import { readDedupKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
 import type { Deduplicator } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
+import type { PersistRetryOptions } from './persist-retry.js';
 import type { SeenKeyStore } from './seen-key-store.js';
 
 /** The part of a kafkajs or MirrorKit `eachMessage` payload dedup needs. */
@@ -11,19 +12,51 @@ export interface MessagePayload {
   readonly topic: string;
   readonly partition: number;
   readonly message: KafkaMessage;
+  /**
+   * The alias of the cluster the record was read from (MirrorKit's consumer sets it): handed to
+   * the store, which may keep one per cluster ({@link SeenKeyStores}).
+   */
+  readonly cluster?: string;
+  /** kafkajs's heartbeat: called while a failing store write is retried. */
+  readonly heartbeat?: () => Promise<void>;
 }
 
 /** Events of a {@link dedup} handler. */
 export interface DedupEvents {
   duplicate: [info: { key: string; topic: string; partition: number; offset: string }];
   'invalid-key': [info: { topic: string; partition: number; offset: string; action: 'pass' | 'skip' }];
+  /**
+   * The store rejected the write of a handled key (`attempt`: how many writes of it failed so
+   * far). It is retried; the record's offset waits for it.
+   */
+  'persist-failed': [
+    info: {
+      key: string;
+      topic: string;
+      partition: number;
+      offset: string;
+      cluster: string | undefined;
+      attempt: number;
+      error: unknown;
+    },
+  ];
 }
 
 /** Counters of a {@link dedup} handler. */
 export interface DedupHandlerStats {
+  /** Records whose handler succeeded. */
   readonly processed: number;
+  /** Records not handed to the handler because their key was processed. */
   readonly duplicates: number;
   readonly invalidKeys: number;
+  /** Store writes that failed (each retried; see `persist-failed`). */
+  readonly persistFailures: number;
+  /**
+   * Keys handled whose store write has not succeeded yet (of this seen-set, so across handlers
+   * sharing it). Records carrying them do not settle, so their offsets are not committed: a
+   * number that stays up means a store that stays down.
+   */
+  readonly unpersistedKeys: number;
 }
 
 /** Options of {@link dedup}. */
@@ -42,8 +75,20 @@ export interface DedupOptions<P extends MessagePayload> {
    * `skip` drops them (their offsets are committed). Both count and emit `invalid-key`.
    */
   invalidKey?: 'pass' | 'skip';
-  /** Persists each processed key, so a restarted consumer still recognises it. */
+  /**
+   * Persists each processed key, so a restarted consumer still recognises it. For a consumer that
+   * moves between clusters, one store per cluster: {@link SeenKeyStores}.
+   */
   store?: SeenKeyStore;
+  /** The backoff between writes the store rejected. Default 100 ms, doubling up to 5 s. */
+  persistRetry?: PersistRetryOptions;
+  /**
+   * Abort when the consumer stops, to end the retries of a store that stays down: a kafkajs
+   * `consumer.disconnect()` waits for the record being handled, and an `eachMessage` payload does
+   * not say that the consumer is stopping ({@link dedupBatch} also ends them when `isRunning()`
+   * turns false). The record whose write is given up fails (`MirrorKitDedupPersistError`).
+   */
+  signal?: AbortSignal;
 }
 
 /** A deduplicating `eachMessage` handler with its counters and events. */
@@ -60,9 +105,23 @@ export interface DedupHandler<P extends MessagePayload> {
  * A key is remembered only after the handler succeeds, so a handler that throws (and is retried
  * by kafkajs) is not mistaken for a duplicate. Copies of one key arriving concurrently (say
  * `orders` and `us-west.orders` with `partitionsConsumedConcurrently > 1`) are serialised: the
- * second waits for the first and is then a duplicate. With a `store`, the key is persisted after
- * the handler and before the offset can be committed; a crash between the handler and that write
- * may hand the record over again on restart (at-least-once at that one point).
+ * second waits for the first and is then a duplicate.
+ *
+ * With a `store`, the key is remembered in memory as soon as its handler succeeded, then written
+ * to the store; the record settles only once it is written, so its offset is never committed
+ * before its key is persisted. A write the store rejects is retried with backoff
+ * (`persistRetry`; each failure counted in `persistFailures` and emitted as `persist-failed`) —
+ * never the handler. The retries end only when the consumer stops (`signal`; in dedupBatch also
+ * `isRunning()`) or its heartbeat fails (a rebalance): the record then fails, kafkajs does not
+ * commit its offset, and when the record (or any copy of its key) comes again in this process it
+ * is not handed to the handler — the key is written, and only then does that record settle.
+ *
+ * At-least-once, exactly where: a key that was handled but is not yet persisted is known only to
+ * this process's memory (`unpersistedKeys`). If the process dies then, or the partition moves to
+ * another process (a rebalance while the store is down), the record's offset was not committed
+ * and the store does not have the key, so whoever reads the record next runs the handler again.
+ * Apart from keys the seen-set forgot (`maxKeys`, `windowMs`), that is the only way a key whose
+ * handler succeeded reaches a handler again.
  *
  * For throughput, {@link dedupBatch} does the same over `eachBatch` for less per record: it sees
  * the keys to come, and loads their places in a large seen-set before it needs them.
@@ -80,6 +139,17 @@ export function dedup<P extends MessagePayload>(
   const state = new DedupState(handler, options);
   const { keyOf } = options;
   const fp: Fingerprint = { hi: 0, lo: 0 };
+  const { prepares } = state;
+  const afterReady = async (
+    readying: Promise<void>,
+    payload: P,
+    hi: number,
+    lo: number,
+    key: string | null,
+  ) => {
+    await readying;
+    await state.process(payload, hi, lo, key);
+  };
   const wrapped = (payload: P): Promise<void> => {
     let key: string | null | false;
     try {
@@ -87,8 +157,13 @@ export function dedup<P extends MessagePayload>(
     } catch (error) {
       return Promise.reject(error);
     }
-    const done = key === false ? state.invalid(payload) : state.process(payload, fp.hi, fp.lo, key);
-    return done ?? SETTLED;
+    if (key === false) return state.invalid(payload) ?? SETTLED;
+    if (prepares) {
+      // The store's keys for this record's cluster must be in the seen-set before it is looked up.
+      const readying = state.ready(payload.cluster);
+      if (readying !== undefined) return afterReady(readying, payload, fp.hi, fp.lo, key);
+    }
+    return state.process(payload, fp.hi, fp.lo, key) ?? SETTLED;
   };
   return Object.assign(wrapped, { events: state.events, stats: () => state.stats() });
 }

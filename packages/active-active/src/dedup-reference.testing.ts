@@ -2,18 +2,54 @@
 import { EventEmitter } from 'eventemitter3';
 import type { DedupEvents, DedupHandler, MessagePayload } from './dedup-handler.js';
 import type { Deduplicator } from './deduplicator.js';
+import type { PersistRetryOptions } from './persist-retry.js';
 import type { SeenKeyStore } from './seen-key-store.js';
 
-/** dedup() as it was before it read keys as bytes: keys decoded to text, events always built. */
+/**
+ * dedup() as it was before it read keys as bytes: keys decoded to text, events always built; and
+ * with a store, what it promises when the store fails: the key is remembered once the handler
+ * succeeded, and a rejected write is retried (here at once, without end) before the record
+ * settles — never the handler.
+ */
 export function referenceDedup<P extends MessagePayload = MessagePayload>(
   handler: (payload: P) => Promise<void>,
-  options: { deduplicator: Deduplicator; invalidKey?: 'pass' | 'skip'; store?: SeenKeyStore },
+  // persistRetry is taken and not looked at: the reference retries at once.
+  options: {
+    deduplicator: Deduplicator;
+    invalidKey?: 'pass' | 'skip';
+    store?: SeenKeyStore;
+    persistRetry?: PersistRetryOptions;
+  },
 ): DedupHandler<P> {
   const events = new EventEmitter<DedupEvents>();
   const inFlight = new Map<string, (() => void)[]>();
   let processed = 0;
   let duplicates = 0;
   let invalidKeys = 0;
+  let persistFailures = 0;
+  // Keys handled whose write has not succeeded yet.
+  const unpersisted = new Set<string>();
+  const write = async (payload: P, key: string, store: SeenKeyStore): Promise<void> => {
+    unpersisted.add(key);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.remember(key, payload.cluster);
+        unpersisted.delete(key);
+        return;
+      } catch (error) {
+        persistFailures++;
+        events.emit('persist-failed', {
+          key,
+          topic: payload.topic,
+          partition: payload.partition,
+          offset: payload.message.offset,
+          cluster: payload.cluster,
+          attempt,
+          error,
+        });
+      }
+    }
+  };
   const keyOf = (payload: P): string | null => {
     const raw = payload.message.key;
     if (raw === null) return null;
@@ -42,7 +78,8 @@ export function referenceDedup<P extends MessagePayload = MessagePayload>(
       const list = waiters;
       await new Promise<void>((resolveWait) => list.push(resolveWait));
     }
-    if (options.deduplicator.has(key)) {
+    const pending = unpersisted.has(key);
+    if (pending || options.deduplicator.has(key)) {
       duplicates++;
       events.emit('duplicate', {
         key,
@@ -50,19 +87,24 @@ export function referenceDedup<P extends MessagePayload = MessagePayload>(
         partition: payload.partition,
         offset: payload.message.offset,
       });
-      return;
+      if (!pending || !options.store) return;
     }
     inFlight.set(key, []);
     try {
-      await handler(payload);
-      if (options.store) await options.store.remember(key);
-      options.deduplicator.add(key);
-      processed++;
+      if (!pending) {
+        await handler(payload);
+        options.deduplicator.add(key);
+        processed++;
+      }
+      if (options.store) await write(payload, key, options.store);
     } finally {
       const waiters = inFlight.get(key) ?? [];
       inFlight.delete(key);
       for (const wake of waiters) wake();
     }
   };
-  return Object.assign(wrapped, { events, stats: () => ({ processed, duplicates, invalidKeys }) });
+  return Object.assign(wrapped, {
+    events,
+    stats: () => ({ processed, duplicates, invalidKeys, persistFailures, unpersistedKeys: unpersisted.size }),
+  });
 }

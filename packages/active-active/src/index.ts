@@ -3,8 +3,9 @@
  * `@mirrorkit/active-active`: consumers that stay correct when both regions take writes.
  *
  * - {@link Deduplicator}, {@link dedup} and {@link dedupBatch}: handle each region-prefixed key
- *   once, in bounded memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore});
- *   `dedupBatch` is the same for `eachBatch` runs, and costs less per record with a large seen-set.
+ *   once, in bounded memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore};
+ *   one per cluster with {@link SeenKeyStores}); `dedupBatch` is the same for `eachBatch` runs,
+ *   and costs less per record with a large seen-set.
  * - {@link HybridLogicalClock}, {@link LwwRegister}, {@link LwwMap} and {@link lww}:
  *   last-write-wins that follows causality even when region clocks drift.
  * - {@link stampMessage}: region key, HLC stamp and origin headers on outgoing records.
@@ -58,6 +59,7 @@ export {
   type LwwWrite,
   lww,
 } from './lww-handler.js';
+export { MirrorKitDedupPersistError, type PersistRetryOptions } from './persist-retry.js';
 export {
   HLC_HEADER,
   ORIGIN_HEADER,
@@ -73,4 +75,6 @@ export {
   MirrorKitSeenKeyStoreError,
   type SeenKeyRestore,
   type SeenKeyStore,
+  type SeenKeyStoreErrorCode,
 } from './seen-key-store.js';
+export { type OpenableSeenKeyStore, SeenKeyStores, type SeenKeyStoresEvents } from './seen-key-stores.js';

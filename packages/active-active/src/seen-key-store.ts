@@ -3,17 +3,40 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
 import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
 
-/** A store used before {@link KafkaSeenKeyStore.open}. */
+/**
+ * What a seen-key store refuses: `SEEN_KEY_STORE_NOT_OPEN`, used before
+ * {@link KafkaSeenKeyStore.open} or after `close()`; `SEEN_KEY_STORE_UNKNOWN_CLUSTER`, a record
+ * read from a cluster {@link SeenKeyStores} has no store for (or from no named cluster at all).
+ */
+export type SeenKeyStoreErrorCode = 'SEEN_KEY_STORE_NOT_OPEN' | 'SEEN_KEY_STORE_UNKNOWN_CLUSTER';
+
+/**
+ * A store used when it cannot be: not open, or no store for the record's cluster. Waiting does not
+ * mend either, so {@link dedup} stops retrying a write that fails with this error.
+ */
 export class MirrorKitSeenKeyStoreError extends MirrorKitError {
-  declare readonly code: 'SEEN_KEY_STORE_NOT_OPEN';
-  constructor(message: string) {
-    super('SEEN_KEY_STORE_NOT_OPEN', message);
+  declare readonly code: SeenKeyStoreErrorCode;
+  constructor(message: string, code: SeenKeyStoreErrorCode = 'SEEN_KEY_STORE_NOT_OPEN') {
+    super(code, message);
   }
 }
 
 /** Where a {@link dedup} handler persists processed keys. */
 export interface SeenKeyStore {
-  remember(key: string): Promise<void>;
+  /**
+   * Persists `key` as processed. `cluster` is the alias of the cluster the record was read from,
+   * when its payload names one (MirrorKit's consumer does; a plain kafkajs one does not). A
+   * rejection is retried by dedup (the record's offset waits), except a
+   * {@link MirrorKitSeenKeyStoreError}.
+   */
+  remember(key: string, cluster?: string): Promise<void>;
+  /**
+   * Optional: readies the store for records read from `cluster` before dedup looks the first of
+   * them up, and again whenever the cluster changes (a failover). A store per cluster restores that
+   * cluster's keys into `deduplicator` here. Undefined when there is nothing to wait for; a
+   * rejection fails the record before its handler runs.
+   */
+  prepare?(cluster: string | undefined, deduplicator: Deduplicator): Promise<void> | undefined;
 }
 
 /** Options of {@link KafkaSeenKeyStore}. */
@@ -107,12 +130,18 @@ export class KafkaSeenKeyStore implements SeenKeyStore {
     seen.sort((a, b) => a.seenAtMs - b.seenAtMs);
     let restored = 0;
     for (const { key, seenAtMs } of seen) if (deduplicator.add(key, seenAtMs)) restored++;
-    this.#producer = this.#kafka.producer({ idempotent: true });
-    await this.#producer.connect();
+    // Set only once connected: an open that fails leaves no half-made writer behind, and is retried.
+    const producer = this.#kafka.producer({ idempotent: true });
+    await producer.connect();
+    this.#producer = producer;
     return { restored, ignored: seen.length - restored, corrupt };
   }
 
-  /** Persists `key` as processed now (acknowledged by all in-sync replicas before returning). */
+  /**
+   * Persists `key` as processed now (acknowledged by all in-sync replicas before returning). One
+   * cluster's store: a `cluster` argument is not looked at (see {@link SeenKeyStores} for one store
+   * per cluster).
+   */
   async remember(key: string): Promise<void> {
     if (!this.#producer)
       throw new MirrorKitSeenKeyStoreError(`open() the store for ${this.#options.topic} before use`);

@@ -21,14 +21,16 @@ describe('example: active-passive', () => {
 
     expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([]);
     expect(result.passed).toBe(true);
-    expect(result.skipped).toBe(0);
-    expect(result.sendFailures).toBe(0);
+    expect(result.accounting.skipped).toBe(0);
+    expect(result.producerErrors).toBe(0);
+    expect(result.partitionsWithoutCheckpoint).toBe(0);
     expect(result.partitionsFromCheckpoints).toBe(result.partitions);
     // Both sides of the crash carried orders, and us-west holds what MM2 copied plus the new ones.
-    expect(result.acknowledged.bySource).toBeGreaterThan(200);
-    expect(result.acknowledged.byTarget).toBeGreaterThan(100);
-    expect(result.onTarget).toBeGreaterThanOrEqual(result.replicated + result.acknowledged.byTarget - 100);
-    expect(result.consumed).toBeGreaterThanOrEqual(result.acknowledged.total - result.lostWithSource);
+    expect(result.ackedOnSource).toBeGreaterThan(200);
+    expect(result.ackedOnTarget).toBeGreaterThan(100);
+    expect(result.onTarget).toBeGreaterThanOrEqual(result.replicated + result.ackedOnTarget - 100);
+    const a = result.accounting;
+    expect(a.consumed).toBeGreaterThanOrEqual(a.produced - a.lostWithSource);
     expect(result.consumerRtoMs).toBeGreaterThan(0);
     expect(result.consumerRtoMs).toBeLessThan(30_000);
     expect(result.producerRtoMs).toBeGreaterThan(0);

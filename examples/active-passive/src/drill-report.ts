@@ -1,7 +1,9 @@
+/** The report `pnpm demo` prints (aligned text, or `--json`), and when it passes. */
+import { count, duration, type Palette, textTable } from '@mirrorkit/core';
+import type { ActivePassiveResult } from './active-passive.js';
 import type { DrillAccounting } from './drill-accounting.js';
-import { count, duration, type Palette, textTable } from './text-table.js';
 
-/** Everything a failover drill measured. */
+/** Everything a failover drill measured; `pnpm demo --json` prints it. Durations are null when not measured. */
 export interface DrillReport {
   readonly source: string;
   readonly target: string;
@@ -22,17 +24,32 @@ export interface DrillReport {
   readonly rpoMs: number;
   readonly heartbeatAgeMs: number | null;
   /** From the crash to the consumer's first record processed on the target. */
-  readonly consumerRtoMs: number;
+  readonly consumerRtoMs: number | null;
   /** From the crash to the failover decision (health probes failing long enough). */
-  readonly detectionMs: number;
+  readonly detectionMs: number | null;
   /** The failover itself and its steps. */
-  readonly failoverMs: number;
+  readonly failoverMs: number | null;
   readonly failoverSteps: Readonly<Record<string, number>>;
   readonly partitionsWithoutCheckpoint: number;
   /** From the crash to the first send acknowledged by the target. */
-  readonly producerRtoMs: number;
+  readonly producerRtoMs: number | null;
   /** Sends that failed for the application (queue full, deadline). */
   readonly producerErrors: number;
+}
+
+/** The drill report of an active-passive run: its figures without the example's own. */
+export function drillReport(result: ActivePassiveResult): DrillReport {
+  const {
+    passed,
+    checks,
+    elapsedMs,
+    replicated,
+    onTarget,
+    partitionsFromCheckpoints,
+    partitions,
+    ...report
+  } = result;
+  return report;
 }
 
 /** True when the drill proved what it must: nothing skipped, no send lost by the producer. */

@@ -61,6 +61,30 @@ describe('runExampleProgram', () => {
     }
   });
 
+  it('with --json prints json(result) on stdout and the progress on stderr; without json() --json changes nothing', async () => {
+    const program = {
+      run: async ({ log }: { log: (line: string) => void }) => {
+        log('step');
+        return result(true);
+      },
+      format: () => 'summary',
+      stops: 'everything',
+    };
+    let p = recordProcess();
+    await runExampleProgram({ ...program, json: (r) => ({ verdict: r.passed ? 'PASS' : 'FAIL' }) }, [
+      '--json',
+    ]);
+    expect(p.stdout()).toBe('{"verdict":"PASS"}\n');
+    expect(p.stderr()).toBe('step\n');
+    expect(p.exits).toEqual([0]);
+    vi.restoreAllMocks();
+
+    p = recordProcess();
+    await runExampleProgram(program, ['--json']);
+    expect(p.stdout()).toBe('step\n\nsummary\n');
+    expect(p.exits).toEqual([0]);
+  });
+
   it('exits 2 with the stack on stderr when the run rejects', async () => {
     const p = recordProcess();
     await runExampleProgram({

@@ -1,5 +1,9 @@
 /** How the examples print: timestamped progress lines, figures, and the checks with the verdict. */
+import { duration } from '@mirrorkit/core';
 import type { ExampleResult } from './result.js';
+
+// `1234` → `1,234`; milliseconds as `850 ms` or `2.4 s`, `n/a` when not measured (as the CLI prints them).
+export { count, duration } from '@mirrorkit/core';
 
 /**
  * A progress logger that prefixes each line with the seconds since `startedAt` (`[  5.7s] …`) and
@@ -10,15 +14,6 @@ export function progressLog(
   startedAt: number,
 ): (line: string) => void {
   return (line) => log?.(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${line}`);
-}
-
-/** `1234` → `1,234`. */
-export const count = (n: number): string => n.toLocaleString('en-US');
-
-/** Milliseconds as `850 ms` or `2.4 s`; `n/a` when not measured. */
-export function duration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return 'n/a';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /**

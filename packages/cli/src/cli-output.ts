@@ -1,4 +1,4 @@
-import { duration, type Palette, palette } from './text-table.js';
+import { duration, type Palette, palette } from '@mirrorkit/core';
 
 /** Where a command writes: results on stdout, progress on stderr, colours only on a TTY. */
 export interface CliOutput {

@@ -2,8 +2,7 @@
  * @packageDocumentation
  * `@mirrorkit/cli`: the `mirrorkit` command — the disaster-recovery runbook as commands (`status`,
  * `translate`, `failover`, `failback`, `validate`, `drill`, and `config check`, which needs no
- * cluster) — and `pnpm demo`, the failover drill
- * on two local clusters. The commands are also callable from code.
+ * cluster). The commands are also callable from code.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * `@mirrorkit/core`: MirrorMaker 2 compatible replication policies, record codecs and offset
- * translation. Pure logic, no I/O, apart from two readers over kafkajs (`readTopicToEnd`,
+ * translation, and the text tables the CLI and the examples print. Pure logic, no I/O, apart from two readers over kafkajs (`readTopicToEnd`,
  * `readCheckpoints`) that join no consumer group, a groupless offset commit (`commitGroupOffsets`)
  * and `createTopicsAndWait`, which creates topics and waits until every partition has a leader.
  *
@@ -161,6 +161,7 @@ export {
   remoteTopicPattern,
 } from './remote-topic-pattern.js';
 export type { ReplicationPolicy } from './replication-policy.js';
+export { count, duration, type Palette, palette, textTable } from './text-table.js';
 export {
   type CreateTopicsAndWaitOptions,
   createTopicsAndWait,

@@ -26,5 +26,7 @@ describe('textTable', () => {
     expect(count(1234567)).toBe('1,234,567');
     expect(duration(850)).toBe('850 ms');
     expect(duration(4210)).toBe('4.2 s');
+    expect(duration(null)).toBe('n/a');
+    expect(duration(Number.NaN)).toBe('n/a');
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * The text the CLI and the examples print: aligned tables, colours for a terminal, counts and
+ * durations.
+ */
+
 /** Renders rows as columns padded to the widest cell; numbers (and `-`) align right. */
 export function textTable(rows: readonly (readonly string[])[], options: { indent?: string } = {}): string {
   const widths: number[] = [];
@@ -59,7 +64,8 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Milliseconds as `850 ms` or `4.2 s`. */
-export function duration(ms: number): string {
+/** Milliseconds as `850 ms` or `4.2 s`; `n/a` when not measured (null, NaN). */
+export function duration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return 'n/a';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

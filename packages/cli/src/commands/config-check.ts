@@ -4,14 +4,15 @@ import {
   formatNote,
   MirrorKitConfigError,
   type Mm2PropertyNote,
+  type Palette,
   parseJavaProperties,
   parseMirrorMakerProperties,
   redact,
+  textTable,
 } from '@mirrorkit/core';
 import { stringFlag } from '../cli-args.js';
 import { EXIT, type ExitCode, MirrorKitCliError } from '../cli-error.js';
 import { type IgnoredKind, keyMeanings } from '../mm2-key-meanings.js';
-import { type Palette, textTable } from '../text-table.js';
 import type { Command } from './command.js';
 
 /** One key of the file as `mirrorkit config check` reports it. */

@@ -1,10 +1,14 @@
 import {
   commitGroupOffsets,
+  count,
   createTopicsAndWait,
+  duration,
   latestGroupCheckpoints,
+  type Palette,
   readCheckpointRecords,
   readTopicToEnd,
   regionKey,
+  textTable,
 } from '@mirrorkit/core';
 import type { Consumer } from 'kafkajs';
 import { numberFlag, stringFlag } from '../cli-args.js';
@@ -13,7 +17,6 @@ import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import type { CliOutput } from '../cli-output.js';
 import { ClusterAccess } from '../cluster-access.js';
 import { committedOffsets, describeGroup, isActive } from '../group-inspection.js';
-import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command } from './command.js';
 import { type FailoverResult, runFailover } from './failover.js';
 

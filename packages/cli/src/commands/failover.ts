@@ -1,11 +1,15 @@
 import {
   commitGroupOffsets,
+  count,
+  duration,
   type FailoverPlan,
   type FailoverPosition,
   GroupOffsetsError,
+  type Palette,
   type PartitionBounds,
   planFailover,
   readOffsetSyncs,
+  textTable,
 } from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
@@ -14,7 +18,6 @@ import { ClusterAccess, oneLine } from '../cluster-access.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
 import { type CommittedOffset, committedOffsets, describeGroup, isActive } from '../group-inspection.js';
 
-import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command, CommandContext } from './command.js';
 import { type TranslateResult, translateGroup } from './translate.js';
 

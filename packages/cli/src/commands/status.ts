@@ -1,9 +1,15 @@
-import { readCheckpointRecords, summarizeCheckpointGroups } from '@mirrorkit/core';
+import {
+  count,
+  duration,
+  type Palette,
+  readCheckpointRecords,
+  summarizeCheckpointGroups,
+  textTable,
+} from '@mirrorkit/core';
 import { numberFlag } from '../cli-args.js';
 import { EXIT, type ExitCode } from '../cli-error.js';
 import { ClusterAccess, oneLine, type ProbeResult } from '../cluster-access.js';
 import { heartbeatAge, type RemoteTopicLag, remoteTopicLags } from '../flow-inspection.js';
-import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command } from './command.js';
 
 /** One replication flow as `mirrorkit status` sees it. */

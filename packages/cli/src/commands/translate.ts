@@ -1,14 +1,15 @@
 import {
+  duration,
   type GroupCheckpoint,
   latestGroupCheckpoints,
   readCheckpointRecords,
   summarizeCheckpointGroups,
+  textTable,
 } from '@mirrorkit/core';
 import { stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess } from '../cluster-access.js';
-import { duration, textTable } from '../text-table.js';
 import type { Command } from './command.js';
 
 /** The result of `mirrorkit translate`, also its `--json` shape (offsets as strings). */

@@ -1,10 +1,17 @@
-import { type GroupCheckpoint, latestGroupCheckpoints, readCheckpointRecords } from '@mirrorkit/core';
+import {
+  count,
+  duration,
+  type GroupCheckpoint,
+  latestGroupCheckpoints,
+  type Palette,
+  readCheckpointRecords,
+  textTable,
+} from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireAlias } from '../cli-config.js';
 import { EXIT, type ExitCode } from '../cli-error.js';
 import { ClusterAccess } from '../cluster-access.js';
 import { committedOffsets } from '../group-inspection.js';
-import { count, duration, type Palette, textTable } from '../text-table.js';
 import type { Command } from './command.js';
 
 /** A check's verdict. */

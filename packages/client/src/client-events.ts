@@ -79,6 +79,34 @@ export interface ConsumerEvents {
     info: { from: string; to: string; kind: 'failover' | 'failback'; attempt: number; delayMs: number },
   ];
   'failover:complete': [report: FailoverReport];
+  /**
+   * The split-brain guard held an automatic failover: this client's probes say `from` is down, but
+   * the replication path does not agree yet. The consumer stays on `from`, keeps probing, and
+   * weighs the evidence again on every later probe and heartbeat reading; it fails over once
+   * heartbeats from `from` have been silent on `to` for `silenceMs`, and the hold ends quietly if
+   * `from` answers again. Emitted once a hold has lasted `silenceMs` (a real crash is often
+   * detected before its heartbeats have been silent that long: held a moment, quietly, then gone
+   * over), at once for `no-heartbeats`, and again whenever the reason changes.
+   * - `heartbeats-fresh`: the newest heartbeat from `from` on `to` is younger than `silenceMs`.
+   *   Right after a real crash this lasts until the silence is long enough; if it lasts, MM2
+   *   still reaches `from`, and this client is the one cut off.
+   * - `heartbeats-arriving`: heartbeats are old but new ones arrived during this outage
+   *   (`sinceArrivalMs` ago): replication lags, it has not stopped.
+   * - `no-heartbeats`: no heartbeat from `from` was ever found on `to` (MM2 does not replicate
+   *   them, or they cannot be read): the guard cannot tell, so it does not move the group. Fail
+   *   over by hand, or set `splitBrainGuard: false` to accept moving on this client's probes alone.
+   * - `no-reading`: no read of `to`'s heartbeats has succeeded during this outage yet.
+   */
+  'failover:held': [
+    info: {
+      from: string;
+      to: string;
+      reason: 'heartbeats-fresh' | 'heartbeats-arriving' | 'no-heartbeats' | 'no-reading';
+      heartbeatAgeMs: number | null;
+      sinceArrivalMs: number | null;
+      silenceMs: number;
+    },
+  ];
   'failback:start': [info: { from: string; to: string; reason: 'manual' | 'automatic' }];
   'failback:complete': [report: FailoverReport];
   'subscription:changed': [info: { cluster: string; added: readonly string[]; topics: readonly string[] }];

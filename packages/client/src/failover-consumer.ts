@@ -20,6 +20,7 @@ import type { ConsumerEvents, FailoverReport } from './client-events.js';
 import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { type MessageOrigin, messageOrigin } from './message-origin.js';
+import { decideFailover, FailoverHold, resolveSplitBrainGuard } from './split-brain-guard.js';
 
 /** Options of {@link MirrorKitConsumer}. */
 export interface MirrorKitConsumerOptions {
@@ -33,8 +34,28 @@ export interface MirrorKitConsumerOptions {
   noCheckpoint?: 'earliest' | 'latest';
   /** How often topic metadata is re-read to find new remote topics. Default 5000 ms. */
   metadataRefreshMs?: number;
-  /** Fail over by itself when the active cluster turns unhealthy. Default false. */
+  /**
+   * Fail over by itself when the active cluster turns unhealthy (and, with the split-brain guard
+   * on, MM2's heartbeats agree). Default false.
+   */
   automaticFailover?: boolean | { target?: string };
+  /**
+   * The split-brain guard of automatic failover; on by default. This client's failed probes alone
+   * do not move the group: MM2's heartbeats from the active cluster must also have stopped
+   * arriving on the target for `silenceMs` (default 2000 ms, twice MM2's default heartbeat
+   * interval; keep it at least twice `emit.heartbeats.interval.seconds`). While they still arrive,
+   * this client is the one cut off: it stays, emits `failover:held` and keeps probing, and fails
+   * over once the heartbeats go silent while the active cluster is still down. When no heartbeat
+   * from the active cluster was ever seen on the target, it holds (`no-heartbeats`): it cannot tell.
+   *
+   * `false` turns it off: automatic failover then acts on this client's probes alone, so an
+   * instance cut off from a live primary moves its group to the DR cluster while the rest of the
+   * fleet stays (both sides process the records; the group's offsets on the DR cluster are
+   * overwritten if no member holds them there). Turn it off only where something else makes
+   * sure every instance sees the same outage, or to accept that risk where MM2 replicates no
+   * heartbeats.
+   */
+  splitBrainGuard?: boolean | { silenceMs?: number };
   /** The longest a failover waits for the old cluster's consumer to stop. Default 3000 ms. */
   stopTimeoutMs?: number;
   /** The longest a topic listing may take before it counts as failed. Default 5000 ms. */
@@ -134,12 +155,21 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     this.#monitor = monitor;
     this.#active = config.activeCluster;
     this.#homeCluster = config.activeCluster;
+    const guard = resolveSplitBrainGuard(options.splitBrainGuard);
+    const failoverHold = new FailoverHold();
+    if (options.automaticFailover && guard) monitor.watchHeartbeatsDuringOutages();
     monitor.on('unhealthy', (health) => {
       if (health.alias === this.#active && this.#options.automaticFailover && this.#run && !this.#closed) {
-        void this.#automaticFailover();
+        void this.#automaticFailover(guard, failoverHold);
       }
     });
-    monitor.on('health', (health) => this.emit('health', health));
+    monitor.on('health', (health) => {
+      this.emit('health', health);
+      // 'unhealthy' comes once per outage: a held failover is weighed again on every later probe
+      // and heartbeat reading, or it would wait for an outage that has already begun.
+      if (failoverHold.held && this.#run && !this.#closed && !this.#failingOver)
+        void this.#automaticFailover(guard, failoverHold);
+    });
   }
 
   /** The alias of the cluster this consumer reads now. */
@@ -333,13 +363,25 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     this.emit('subscription:changed', { cluster: alias, added, topics: [...this.#innerTopics].sort() });
   }
 
-  async #automaticFailover(): Promise<void> {
+  async #automaticFailover(
+    guard: { readonly silenceMs: number } | null,
+    failoverHold: FailoverHold,
+  ): Promise<void> {
+    // A switch this method started is under way; the next verdict belongs to the next outage.
+    if (failoverHold.switching) return;
     const from = this.#active;
+    if (!this.#monitor.isUnhealthy(from)) {
+      // It answered again: any hold is over, and nothing moves.
+      failoverHold.release();
+      return;
+    }
     const auto = this.#options.automaticFailover;
     const preferred = typeof auto === 'object' ? auto.target : undefined;
     const candidates = preferred ? [preferred] : this.#config.aliases.filter((alias) => alias !== from);
     const target = candidates.find((alias) => alias !== from && !this.#monitor.isUnhealthy(alias));
     if (!target) {
+      // Reported once per outage, as before the guard; a held failover stays held meanwhile.
+      if (failoverHold.held) return;
       this.emit(
         'error',
         new MirrorKitClientError(
@@ -349,10 +391,39 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       );
       return;
     }
+    if (guard) {
+      // The heartbeats are those MM2 replicated from `from` into the very cluster the group would
+      // move to: the flow whose checkpoints the failover is about to trust.
+      const evidence = this.#monitor.heartbeatEvidence(from, target);
+      const verdict = decideFailover({ primaryUnhealthy: true, ...evidence, silenceMs: guard.silenceMs });
+      if (verdict.decision === 'hold') {
+        // Waiting cannot settle a flow that never showed a heartbeat; anything else may be a real
+        // crash whose heartbeats have not been silent long enough yet. Then read again the moment
+        // they would have been, rather than a probe round later.
+        if (verdict.reason === 'heartbeats-fresh' || verdict.reason === 'heartbeats-arriving')
+          this.#monitor.readHeartbeatsWhenSilent(from, target, guard.silenceMs);
+        if (verdict.reason !== 'no-heartbeats' && failoverHold.holdQuietly(Date.now(), guard.silenceMs))
+          return;
+        if (verdict.reason !== 'primary-healthy' && failoverHold.hold(target, verdict.reason))
+          this.emit('failover:held', {
+            from,
+            to: target,
+            reason: verdict.reason,
+            heartbeatAgeMs: evidence.heartbeatAgeMs,
+            sinceArrivalMs: evidence.sinceArrivalMs,
+            silenceMs: guard.silenceMs,
+          });
+        return;
+      }
+    }
+    failoverHold.release();
+    failoverHold.switching = true;
     try {
       await this.#switch(target, from === this.#homeCluster ? 'failover' : 'failback', 'automatic');
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      failoverHold.switching = false;
     }
   }
 

@@ -57,3 +57,11 @@ export {
 export type { MessageOrigin } from './message-origin.js';
 export { messageOrigin } from './message-origin.js';
 export { MirrorKit } from './mirror-kit.js';
+// The split-brain guard's rule, for those who want to see why a failover was held.
+export {
+  DEFAULT_SILENCE_MS,
+  decideFailover,
+  type GuardInput,
+  type GuardVerdict,
+  type HoldReason,
+} from './split-brain-guard.js';

@@ -1,5 +1,11 @@
-import { newestHeartbeat } from '@mirrorkit/client';
-import { latestSyncs, type ReplicationLag, readOffsetSyncs, replicationLag, syncKey } from '@mirrorkit/core';
+import {
+  latestSyncs,
+  newestHeartbeat,
+  type ReplicationLag,
+  readOffsetSyncs,
+  replicationLag,
+  syncKey,
+} from '@mirrorkit/core';
 import type { ClusterAccess } from './cluster-access.js';
 
 /**

@@ -48,12 +48,7 @@ export {
   type MirrorKitProducerOptions,
   type ProducerSwitch,
 } from './failover-producer.js';
-export {
-  HealthMonitor,
-  type HealthMonitorEvents,
-  type HealthMonitorOptions,
-  newestHeartbeat,
-} from './health-monitor.js';
+export { HealthMonitor, type HealthMonitorEvents, type HealthMonitorOptions } from './health-monitor.js';
 export type { MessageOrigin } from './message-origin.js';
 export { messageOrigin } from './message-origin.js';
 export { MirrorKit } from './mirror-kit.js';

@@ -1,4 +1,9 @@
-import { createTopicsAndWait, DefaultReplicationPolicy, readCheckpoints } from '@mirrorkit/core';
+import {
+  createTopicsAndWait,
+  DefaultReplicationPolicy,
+  newestHeartbeat,
+  readCheckpoints,
+} from '@mirrorkit/core';
 import {
   type KafkaCluster,
   type MirrorMakerProcess,
@@ -11,7 +16,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } fr
 import { eventually } from '../../../test/kafka-context.js';
 import type { ClusterHealth, ConsumerEvents } from './client-events.js';
 import type { MirrorKitConsumer } from './failover-consumer.js';
-import { newestHeartbeat } from './health-monitor.js';
 import { MirrorKit } from './mirror-kit.js';
 
 // One consumer instance is cut off from the primary (its own fault proxy is blackholed) while the

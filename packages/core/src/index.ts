@@ -137,6 +137,7 @@ export {
   type GroupCheckpoint,
   type GroupCheckpointSummary,
   latestGroupCheckpoints,
+  newestHeartbeat,
   readCheckpointRecords,
   readOffsetSyncs,
   summarizeCheckpointGroups,

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { decodeCheckpoint } from './checkpoint-codec.js';
 import { MirrorKitCodecError } from './codec-error.js';
+import { decodeHeartbeat } from './heartbeat-codec.js';
 import { decodeOffsetSync } from './offset-sync-codec.js';
 import type { Checkpoint, OffsetSync } from './records.js';
 import type { ReplicationPolicy } from './replication-policy.js';
@@ -155,4 +156,39 @@ export async function readOffsetSyncs(
     throw error;
   }
   return decodeAll(records, (r) => decodeOffsetSync(r.key, r.value)).decoded.map((d) => d.value);
+}
+
+/**
+ * The timestamp of the newest heartbeat that MM2 wrote into cluster `source` and replicated into
+ * `topic` (the remote heartbeats topic, e.g. `us-east.heartbeats`), reading only the last 20
+ * records of each partition. Null when the topic is absent or holds no such heartbeat.
+ */
+export async function newestHeartbeat(kafka: Kafka, topic: string, source: string): Promise<bigint | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let starts: Map<number, bigint>;
+  try {
+    // An absent topic (no flow from `source`) is an answer, not something to retry for seconds.
+    if (!(await admin.listTopics()).includes(topic)) return null;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    starts = new Map(offsets.map((p) => [p.partition, BigInt(p.high) > 20n ? BigInt(p.high) - 20n : 0n]));
+  } finally {
+    await admin.disconnect();
+  }
+  let newest: bigint | null = null;
+  for (const record of await readTopicToEnd(kafka, topic, { startOffsets: starts, timeoutMs: 5000 })) {
+    if (!record.key || !record.value) continue;
+    try {
+      const beat = decodeHeartbeat(record.key, record.value);
+      // MM2 emits heartbeats *into* every cluster (for every pair, even disabled ones), and the
+      // source flow copies that cluster's `heartbeats` downstream. So a heartbeat in
+      // `us-east.heartbeats` whose target is us-east has travelled the us-east data path: its age is
+      // the replication lag. Its source alias is whichever cluster MM2 emitted it for.
+      if (beat.targetClusterAlias === source && (newest === null || beat.timestamp > newest))
+        newest = beat.timestamp;
+    } catch (error) {
+      if (!(error instanceof MirrorKitCodecError)) throw error;
+    }
+  }
+  return newest;
 }

@@ -172,8 +172,12 @@ async function runbookOn(
     (await sumCommitted(eastKafka, groupId, 'orders')) >= TOTAL / 2 - 1000 ? true : undefined,
   );
   const committedOnEast = await sumCommitted(eastKafka, groupId, 'orders');
+  // MM2 must have checkpointed the group on every partition before the crash. Its checkpoints can
+  // trail the commits (MM2 3.9 emits one only when the translated downstream offset moves, and
+  // translation goes through sparse offset syncs): what trails is replayed, never skipped, and the
+  // assertions below bound replays by what us-east handed out, so a trailing checkpoint is enough.
   await eventually(
-    'a checkpoint covering the committed position',
+    'a checkpoint of the group on every partition',
     async () => {
       const { readCheckpoints } = await import('@mirrorkit/core');
       const read = await readCheckpoints(westKafka, {
@@ -183,8 +187,7 @@ async function runbookOn(
         timeoutMs: 5000,
       });
       const upstream = read.offsets.reduce((sum, o) => sum + Number(o.upstreamOffset), 0);
-      return upstream >= committedOnEast ? true : undefined;
-      // A precondition, not a speed claim: real MM2 on a loaded 2-core box took over 60 s here once.
+      return read.offsets.length === PARTITIONS && upstream >= committedOnEast / 2 ? true : undefined;
     },
     150_000,
   );

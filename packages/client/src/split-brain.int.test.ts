@@ -181,10 +181,22 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     await run(cutOff);
     await run(other);
     await produce(200);
-    await eventually(`both instances of ${groupId} consume on us-east`, async () =>
-      cutOff.seen.length > 0 && other.seen.length > 0 && cutOff.seen.length + other.seen.length >= produced
-        ? true
-        : undefined,
+    // The second instance may join only after the first has read all there was: keep writing a
+    // little until both have partitions and records of their own.
+    await eventually(
+      `both instances of ${groupId} consume on us-east`,
+      async () => {
+        if (
+          cutOff.seen.length > 0 &&
+          other.seen.length > 0 &&
+          cutOff.seen.length + other.seen.length >= produced
+        )
+          return true;
+        await produce(10);
+        return undefined;
+      },
+      90_000,
+      1000,
     );
     await eventually(
       `a checkpoint of ${groupId} on us-west for every partition`,

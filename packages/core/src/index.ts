@@ -76,6 +76,7 @@ export type {
 } from './failover/failover-position.js';
 export {
   latestSyncs,
+  proveBack,
   type ReplicationLag,
   replicationLag,
   syncKey,

@@ -133,4 +133,20 @@ describe('planFailover', () => {
       [2, 0n, 'earliest', null, null],
     ]);
   });
+
+  it('failback: the replay bound comes from the sync that proved the position, not a later one', () => {
+    const plan = planFailover({
+      ...base,
+      from: 'us-west',
+      to: 'us-east',
+      partitions: [bounds('orders', 0, 0n, 500n)],
+      committedOnFrom: [{ topic: 'us-east.orders', partition: 0, offset: 130n }],
+      offsetSyncs: [
+        { topic: 'orders', partition: 0, upstreamOffset: 120n, downstreamOffset: 118n },
+        // Past the group's commit on the copy: proves nothing here.
+        { topic: 'orders', partition: 0, upstreamOffset: 121n, downstreamOffset: 135n },
+      ],
+    });
+    expect(plan.positions.map((p) => [p.offset, p.basis, p.mayReplay])).toEqual([[121n, 'offset-sync', 11n]]);
+  });
 });

@@ -1,7 +1,7 @@
 import type { OffsetSync } from '../records.js';
 import type { ReplicationPolicy } from '../replication-policy.js';
 import type { FailoverPlan, FailoverPosition, PositionBasis, PositionProblem } from './failover-position.js';
-import { translateBack } from './offset-sync-math.js';
+import { proveBack } from './offset-sync-math.js';
 
 /** A partition of the target cluster that the group will read, with what it holds. */
 export interface PartitionBounds {
@@ -142,25 +142,14 @@ export function planFailover(input: FailoverPlanInput): FailoverPlan {
     }
     const copyOffset = readAsCopy.get(key);
     if (copyOffset !== undefined) {
-      const list = syncs.get(key) ?? [];
-      const back = translateBack(list, copyOffset);
-      if (back !== null) {
-        const proof = list.filter((s) => s.upstreamOffset < back || s.upstreamOffset === back);
-        const best = proof.reduce<OffsetSync | undefined>(
-          (b, s) => (!b || s.upstreamOffset > b.upstreamOffset ? s : b),
-          undefined,
-        );
+      const proof = proveBack(syncs.get(key) ?? [], copyOffset);
+      if (proof) {
+        const back = proof.offset;
         // The copy's records between the proving sync and the group's commit there were processed
         // and lie after the position: the most that is handed again.
-        const replay = best
-          ? copyOffset - best.downstreamOffset - (back > best.upstreamOffset ? 1n : 0n)
-          : null;
-        const position = accept(
-          'offset-sync',
-          back,
-          copyOffset,
-          replay !== null && replay > 0n ? replay : 0n,
-        );
+        const replay =
+          copyOffset - proof.sync.downstreamOffset - (back > proof.sync.upstreamOffset ? 1n : 0n);
+        const position = accept('offset-sync', back, copyOffset, replay > 0n ? replay : 0n);
         if (position) {
           positions.push(position);
           continue;

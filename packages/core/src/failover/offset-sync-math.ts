@@ -47,6 +47,17 @@ export function replicationLag(
  * `syncs` are one partition's syncs in topic order.
  */
 export function translateBack(syncs: readonly OffsetSync[], downstreamOffset: bigint): bigint | null {
+  return proveBack(syncs, downstreamOffset)?.offset ?? null;
+}
+
+/**
+ * {@link translateBack}, with the sync that proves the answer: the position and the caller's
+ * bound on what it replays come from one proof, not from two searches that could disagree.
+ */
+export function proveBack(
+  syncs: readonly OffsetSync[],
+  downstreamOffset: bigint,
+): { offset: bigint; sync: OffsetSync } | null {
   let best: OffsetSync | undefined;
   for (const sync of syncs) {
     // Syncs of a partition only move forward, but a replicator restarted from an older position can
@@ -55,5 +66,6 @@ export function translateBack(syncs: readonly OffsetSync[], downstreamOffset: bi
       best = sync;
   }
   if (!best) return null;
-  return best.downstreamOffset < downstreamOffset ? best.upstreamOffset + 1n : best.upstreamOffset;
+  const offset = best.downstreamOffset < downstreamOffset ? best.upstreamOffset + 1n : best.upstreamOffset;
+  return { offset, sync: best };
 }

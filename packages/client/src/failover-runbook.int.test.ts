@@ -76,7 +76,7 @@ async function runbookOn(
   });
   await admin.disconnect();
 
-  state.mm2 = await startMirrorMaker({
+  const mm2Properties = {
     properties: mirrorMakerTestProperties({
       clusters: { 'us-east': east.bootstrapServers, 'us-west': west.bootstrapServers },
       flows: ['us-east->us-west'],
@@ -88,7 +88,8 @@ async function runbookOn(
           : {}),
       },
     }),
-  });
+  };
+  state.mm2 = await startMirrorMaker(mm2Properties);
 
   const producer = eastKafka.producer({ idempotent: true });
   await producer.connect();
@@ -176,21 +177,31 @@ async function runbookOn(
   // trail the commits (MM2 3.9 emits one only when the translated downstream offset moves, and
   // translation goes through sparse offset syncs): what trails is replayed, never skipped, and the
   // assertions below bound replays by what us-east handed out, so a trailing checkpoint is enough.
-  await eventually(
-    'a checkpoint of the group on every partition',
-    async () => {
-      const { readCheckpoints } = await import('@mirrorkit/core');
-      const read = await readCheckpoints(westKafka, {
-        sourceAlias: 'us-east',
-        policy,
-        group: groupId,
-        timeoutMs: 5000,
-      });
-      const upstream = read.offsets.reduce((sum, o) => sum + Number(o.upstreamOffset), 0);
-      return read.offsets.length === PARTITIONS && upstream >= committedOnEast / 2 ? true : undefined;
-    },
-    150_000,
-  );
+  const checkpointed = async (): Promise<true | undefined> => {
+    const { readCheckpoints } = await import('@mirrorkit/core');
+    const read = await readCheckpoints(westKafka, {
+      sourceAlias: 'us-east',
+      policy,
+      group: groupId,
+      timeoutMs: 5000,
+    });
+    const upstream = read.offsets.reduce((sum, o) => sum + Number(o.upstreamOffset), 0);
+    return read.offsets.length === PARTITIONS && upstream >= committedOnEast / 2 ? true : undefined;
+  };
+  try {
+    await eventually('a checkpoint of the group on every partition', checkpointed, 60_000);
+  } catch {
+    // Seen in CI: MM2 3.9 in dedicated mode sometimes never starts its checkpoint task for a group
+    // that appears after start (no us-east.checkpoints.internal at all). Not what this test is
+    // about: restart MM2 once, as an operator would, and wait again.
+    await state.mm2?.stop();
+    state.mm2 = await startMirrorMaker(mm2Properties);
+    await eventually(
+      'a checkpoint of the group on every partition, after an MM2 restart',
+      checkpointed,
+      90_000,
+    );
+  }
 
   const killedAt = Date.now();
   await east.kill();

@@ -13,9 +13,10 @@ import {
 } from '@mirrorkit/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually } from '../../../test/kafka-context.js';
+import { consumeCount, eventually } from '../../../test/kafka-context.js';
 import type { ClusterHealth, ConsumerEvents } from './client-events.js';
 import type { MirrorKitConsumer } from './failover-consumer.js';
+import type { MirrorKitProducer } from './failover-producer.js';
 import { MirrorKit } from './mirror-kit.js';
 
 // One consumer instance is cut off from the primary (its own fault proxy is blackholed) while the
@@ -52,8 +53,14 @@ const quiet = (bootstrap: string): Kafka =>
 interface Instance {
   consumer: MirrorKitConsumer;
   /** Records handled, per cluster they were read from. */
-  seen: { cluster: string; key: string }[];
-  events: { [K in 'failover:held' | 'failover:start' | 'failover:complete']: ConsumerEvents[K][0][] };
+  seen: { cluster: string; key: string; at: number }[];
+  events: {
+    [K in
+      | 'failover:held'
+      | 'failover:start'
+      | 'failover:complete'
+      | 'failover:failed']: ConsumerEvents[K][0][];
+  };
   eastHealth: ClusterHealth[];
   /** Ages of us-east's heartbeats on us-west, as this instance read them. */
   westAges: number[];
@@ -71,13 +78,16 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     return { east, west };
   };
 
-  async function ensureMirrorMaker(): Promise<void> {
-    if (mm2?.isRunning()) return;
+  /** MM2 reaching the primary directly, or through `via` (a proxy's address) when given. */
+  let mm2Via: string | undefined;
+  async function ensureMirrorMaker(via?: string): Promise<void> {
+    if (mm2?.isRunning() && mm2Via === via) return;
+    await mm2?.stop();
     const { east: e, west: w } = clusters();
-    // MM2 reaches the primary directly, never through the proxies.
+    mm2Via = via;
     mm2 = await startMirrorMaker({
       properties: mirrorMakerTestProperties({
-        clusters: { 'us-east': e.bootstrapServers, 'us-west': w.bootstrapServers },
+        clusters: { 'us-east': via ?? e.bootstrapServers, 'us-west': w.bootstrapServers },
         flows: ['us-east->us-west'],
         extra: { 'us-east->us-west.topics': TOPIC, 'offset.lag.max': '10' },
       }),
@@ -101,15 +111,40 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
   }
 
   /** The group's committed offsets on us-west, the DR cluster: what a failover writes. */
-  async function committedOnWest(groupId: string): Promise<Record<number, string>> {
-    const admin = quiet(clusters().west.bootstrapServers).admin();
+  const committedOnWest = (groupId: string): Promise<Record<number, string>> =>
+    committedOn(clusters().west, groupId, REMOTE);
+
+  async function committedOn(
+    cluster: KafkaCluster,
+    groupId: string,
+    topic = TOPIC,
+  ): Promise<Record<number, string>> {
+    const admin = quiet(cluster.bootstrapServers).admin();
     await admin.connect();
     try {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [REMOTE] });
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return Object.fromEntries((offsets?.partitions ?? []).map((p) => [p.partition, p.offset]));
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** Every key on `topic` of `cluster`, as the cluster holds it (ground truth, not the client's word). */
+  async function keysOn(cluster: KafkaCluster, topic: string): Promise<string[]> {
+    const kafka = quiet(cluster.bootstrapServers);
+    const admin = kafka.admin();
+    await admin.connect();
+    let total = 0;
+    try {
+      const existing = await admin.listTopics();
+      if (!existing.includes(topic)) return [];
+      for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+    } finally {
+      await admin.disconnect();
+    }
+    if (total === 0) return [];
+    const read = await consumeCount(kafka, topic, total, { timeoutMs: 60_000 });
+    return read.map((r) => r.key ?? '');
   }
 
   function instance(
@@ -139,13 +174,14 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     const made: Instance = {
       consumer,
       seen: [],
-      events: { 'failover:held': [], 'failover:start': [], 'failover:complete': [] },
+      events: { 'failover:held': [], 'failover:start': [], 'failover:complete': [], 'failover:failed': [] },
       eastHealth: [],
       westAges: [],
     };
     consumer.on('failover:held', (info) => made.events['failover:held'].push(info));
     consumer.on('failover:start', (info) => made.events['failover:start'].push(info));
     consumer.on('failover:complete', (report) => made.events['failover:complete'].push(report));
+    consumer.on('failover:failed', (info) => made.events['failover:failed'].push(info));
     consumer.on('health', (health) => {
       if (health.alias === 'us-east') made.eastHealth.push(health);
       const age = health.alias === 'us-west' ? health.heartbeatAgeMs['us-east'] : undefined;
@@ -159,7 +195,7 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     await made.consumer.subscribe({ topics: [TOPIC], remote: true, fromBeginning: true });
     await made.consumer.run({
       eachMessage: async ({ message, cluster }) => {
-        made.seen.push({ cluster, key: message.key?.toString() ?? '' });
+        made.seen.push({ cluster, key: message.key?.toString() ?? '', at: Date.now() });
       },
     });
   }
@@ -231,10 +267,13 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
       startCluster({ alias: 'us-east', proxies: 2 }),
       startCluster({ alias: 'us-west' }),
     ]);
-    const admin = quiet(east.bootstrapServers).admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, { topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-    await admin.disconnect();
+    // `orders` on both: us-west's own is where a producer that failed over writes.
+    for (const cluster of [east, west]) {
+      const admin = quiet(cluster.bootstrapServers).admin();
+      await admin.connect();
+      await createTopicsAndWait(admin, { topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+      await admin.disconnect();
+    }
     await ensureMirrorMaker();
   }, 240_000);
 
@@ -392,4 +431,210 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
         `(${agesDuringHold.length} reads); failed over ${wentAfterMs} ms after MM2 was killed`,
     );
   }, 300_000);
+  it('a: the primary blackholed for the whole fleet and MM2: the fleet fails over; once healed, nothing writes to or reads from the old primary', async () => {
+    onTestFailed(() => console.error(`---- MM2 ----\n${mm2?.logTail(40) ?? '(not running)'}`));
+    const { east: e, west: w } = clusters();
+    const [proxy0, proxy1] = e.proxies;
+    if (!proxy0 || !proxy1) throw new Error('us-east has no proxies');
+    // Everything reaches us-east through a proxy now, MM2 included: a partition of the primary's
+    // network, which the proxies turn on for all at once.
+    await ensureMirrorMaker(proxy1.address);
+    const groupId = 'billing-blackholed';
+    const { cutOff: first, other: second } = await steadyFleet(groupId, true);
+    const fleet = [first, second];
+
+    const mk = new MirrorKit({
+      clusters: {
+        'us-east': { brokers: [proxy1.address] },
+        'us-west': { brokers: [w.bootstrapServers] },
+      },
+      activeCluster: 'us-east',
+      policy,
+      logLevel: logLevel.NOTHING,
+    });
+    const producer: MirrorKitProducer = mk.producer({
+      automaticFailover: true,
+      topicAfterFailover: 'logical',
+      health: HEALTH,
+      sendTimeoutMs: 60_000,
+    });
+    const producerEvents: { start: number[]; complete: number[]; errors: string[] } = {
+      start: [],
+      complete: [],
+      errors: [],
+    };
+    producer.on('failover:start', () => producerEvents.start.push(Date.now()));
+    producer.on('failover:complete', () => producerEvents.complete.push(Date.now()));
+    producer.on('error', (error) => producerEvents.errors.push(error.message));
+    await producer.connect();
+
+    // The application's writer: a send every 20 ms, never waiting for the one before, each noted
+    // with whether it was made after the producer's failover began.
+    interface Sent {
+      key: string;
+      madeAfterSwitch: boolean;
+      acked: boolean;
+      error?: string;
+    }
+    const sent: Sent[] = [];
+    let writing = true;
+    const writer = (async () => {
+      let n = 0;
+      while (writing) {
+        const entry: Sent = {
+          key: `w-${n++}`,
+          madeAfterSwitch: producerEvents.start.length > 0,
+          acked: false,
+        };
+        sent.push(entry);
+        producer.send({ topic: TOPIC, acks: -1, messages: [{ key: entry.key, value: entry.key }] }).then(
+          () => {
+            entry.acked = true;
+          },
+          (error: unknown) => {
+            entry.error = String(error);
+          },
+        );
+        await new Promise((resolveTick) => setTimeout(resolveTick, 20));
+      }
+    })();
+    await eventually('the writer to reach us-east', async () =>
+      first.seen.some((s) => s.key.startsWith('w-')) || second.seen.some((s) => s.key.startsWith('w-'))
+        ? true
+        : undefined,
+    );
+
+    const cutAt = Date.now();
+    onTestFailed(() =>
+      console.error(
+        `---- state at failure ----\n${JSON.stringify(
+          {
+            msSinceCut: Date.now() - cutAt,
+            producer: { ...producerEvents, active: producer.activeCluster, switching: producer.switching },
+            sends: {
+              made: sent.length,
+              acked: sent.filter((s) => s.acked).length,
+              failed: sent.filter((s) => s.error !== undefined).length,
+              madeAfterSwitch: sent.filter((s) => s.madeAfterSwitch).length,
+              ackedAfterSwitch: sent.filter((s) => s.madeAfterSwitch && s.acked).length,
+            },
+            fleet: fleet.map((made) => ({
+              active: made.consumer.activeCluster,
+              held: made.events['failover:held'],
+              started: made.events['failover:start'].length,
+              completed: made.events['failover:complete'].length,
+              failed: made.events['failover:failed'].map((f) => `${f.attempt}: ${f.error.message}`),
+              lastEast: made.eastHealth.at(-1),
+            })),
+          },
+          null,
+          1,
+        )}`,
+      ),
+    );
+    proxy0.blackhole();
+    proxy1.blackhole();
+    await eventually(
+      'both instances and the producer to fail over',
+      async () =>
+        fleet.every((made) => made.events['failover:complete'].length > 0) &&
+        producerEvents.complete.length > 0
+          ? true
+          : undefined,
+      60_000,
+    );
+    // RTO: from the cut to the first record of the writer handled on the DR cluster.
+    const firstOnWest = await eventually(
+      'a record of the writer handled on us-west',
+      async () => {
+        const handledAt = fleet
+          .flatMap((made) => made.seen)
+          .filter((s) => s.cluster === 'us-west' && s.key.startsWith('w-'))
+          .map((s) => s.at);
+        return handledAt.length > 0 ? Math.min(...handledAt) : undefined;
+      },
+      30_000,
+    );
+    const rtoMs = firstOnWest - cutAt;
+    // Sends go on acknowledged by us-west.
+    const ackedBeforeHeal = sent.filter((s) => s.acked).length;
+    await eventually('sends made after the switch to be acknowledged', async () =>
+      sent.filter((s) => s.madeAfterSwitch && s.acked).length >= 50 ? true : undefined,
+    );
+
+    // Heal: the primary is back, with whatever bytes the partition held.
+    const eastBeforeHeal = await keysOn(e, TOPIC);
+    const healAt = Date.now();
+    proxy0.heal();
+    proxy1.heal();
+    const eastGroupBefore = await committedOn(e, groupId);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 12_000));
+    writing = false;
+    await writer;
+    await eventually('every send to be answered', async () =>
+      sent.every((s) => s.acked || s.error !== undefined) ? true : undefined,
+    );
+
+    // Nobody went back: one writer and one reader side, us-west.
+    expect(producer.activeCluster).toBe('us-west');
+    expect(producerEvents.start).toHaveLength(1);
+    for (const made of fleet) {
+      expect(made.consumer.activeCluster).toBe('us-west');
+      // A try that failed under the partition is retried (failover:failed, then a new start), but
+      // every start went one way, and one of them finished.
+      expect(made.events['failover:start'].map((f) => `${f.kind} to ${f.to}`)).toEqual(
+        made.events['failover:start'].map(() => 'failover to us-west'),
+      );
+      expect(made.events['failover:complete']).toHaveLength(1);
+      expect(made.seen.filter((s) => s.cluster === 'us-east' && s.at > healAt)).toEqual([]);
+    }
+    expect(await committedOn(e, groupId)).toEqual(eastGroupBefore);
+    // Every send was acknowledged: the failover hid the outage from the application.
+    expect(sent.filter((s) => s.error !== undefined).map((s) => s.error)).toEqual([]);
+
+    // Ground truth. What reached us-east after the heal can only be tries in flight at the cut,
+    // which the partition held and delivered: never a send made after the switch.
+    const eastAfter = await keysOn(e, TOPIC);
+    const madeAfterSwitch = new Set(sent.filter((s) => s.madeAfterSwitch).map((s) => s.key));
+    const secondWriter = eastAfter.filter((key) => madeAfterSwitch.has(key));
+    expect(secondWriter).toEqual([]);
+    const lateOnEast = eastAfter.length - eastBeforeHeal.length;
+    // MM2 copies those late records as well; then the group must have handled every record that
+    // exists on the cluster it now reads, and every acknowledged send exists somewhere.
+    await eventually(
+      'MM2 to copy what us-east holds',
+      async () => ((await keysOn(w, REMOTE)).length >= eastAfter.length ? true : undefined),
+      90_000,
+      1000,
+    );
+    const onWest = [...(await keysOn(w, REMOTE)), ...(await keysOn(w, TOPIC))];
+    const onClusters = new Set([...eastAfter, ...onWest]);
+    const acked = sent.filter((s) => s.acked).map((s) => s.key);
+    const lost = acked.filter((key) => !onClusters.has(key));
+    expect(lost).toEqual([]);
+    const handled = fleet.flatMap((made) => made.seen.map((s) => s.key));
+    await eventually(
+      'the group to handle every record on us-west',
+      async () => {
+        const now = new Set(fleet.flatMap((made) => made.seen.map((s) => s.key)));
+        return onWest.every((key) => now.has(key)) ? true : undefined;
+      },
+      60_000,
+    );
+    const handledKeys = new Set(fleet.flatMap((made) => made.seen.map((s) => s.key)));
+    const skipped = [...onClusters].filter((key) => !handledKeys.has(key));
+    expect(skipped).toEqual([]);
+    const handledAll = fleet.flatMap((made) => made.seen.map((s) => s.key));
+    const duplicates = handledAll.length - handledKeys.size;
+    console.log(
+      `[blackhole] fleet failed over; RTO ${rtoMs} ms (cut → first record handled on us-west); ` +
+        `producer switched ${(producerEvents.start[0] ?? cutAt) - cutAt} ms, done ${(producerEvents.complete[0] ?? cutAt) - cutAt} ms after the cut; ` +
+        `${acked.length} sends acknowledged (${ackedBeforeHeal} before the heal), lost 0, skipped 0, ` +
+        `duplicates handled ${duplicates} (of ${handledAll.length}); late on us-east after the heal ${lateOnEast}, ` +
+        `made after the switch 0; handled before the end ${handled.length}; failed consumer tries: ` +
+        `${JSON.stringify(fleet.map((made) => made.events['failover:failed'].map((f) => f.error.message)))}`,
+    );
+    writing = false;
+    await producer.disconnect();
+  }, 420_000);
 });

@@ -1,3 +1,4 @@
+import { fetchCommittedOffsets, type GroupOffset } from '@mirrorkit/core';
 import type { ClusterAccess } from './cluster-access.js';
 
 /** A consumer group's state on one cluster. */
@@ -25,11 +26,7 @@ export async function describeGroup(
 }
 
 /** One committed offset of a group. */
-export interface CommittedOffset {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-}
+export type CommittedOffset = GroupOffset;
 
 /** Every offset `group` has committed on `alias` (partitions without a commit left out). */
 export async function committedOffsets(
@@ -38,14 +35,7 @@ export async function committedOffsets(
   group: string,
   topics?: readonly string[],
 ): Promise<CommittedOffset[]> {
-  return access.withAdmin(alias, `reading offsets of group ${group}`, async (admin) => {
-    const fetched = await admin.fetchOffsets(
-      topics ? { groupId: group, topics: [...topics] } : { groupId: group },
-    );
-    return fetched.flatMap(({ topic, partitions }) =>
-      partitions
-        .filter((p) => p.offset !== '-1' && p.offset !== '')
-        .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
-    );
-  });
+  return access.withAdmin(alias, `reading offsets of group ${group}`, (admin) =>
+    fetchCommittedOffsets(admin, group, topics),
+  );
 }

@@ -2,6 +2,7 @@ import {
   commitGroupOffsets,
   type FailoverPlan,
   type FailoverPosition,
+  fetchCommittedOffsets,
   GroupOffsetsError,
   type PartitionBounds,
   type PartitionOffset,
@@ -613,7 +614,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       for (const topic of topics)
         for (const { partition, low, high } of await admin.fetchTopicOffsets(topic))
           partitions.push({ topic, partition, logStart: BigInt(low), highWatermark: BigInt(high) });
-      committed = topics.length === 0 ? [] : await committedOffsets(admin, groupId, topics);
+      committed = topics.length === 0 ? [] : await fetchCommittedOffsets(admin, groupId, topics);
     } finally {
       await admin.disconnect();
     }
@@ -623,7 +624,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       const fromAdmin = this.#config.kafka(from).admin();
       await fromAdmin.connect();
       try {
-        committedOnFrom = (await committedOffsets(fromAdmin, groupId)).filter(
+        committedOnFrom = (await fetchCommittedOffsets(fromAdmin, groupId)).filter(
           (c) => policy.topicSource(c.topic) === target,
         );
       } finally {
@@ -677,15 +678,14 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     await admin.connect();
     try {
       const topics = [...new Set(positions.map((p) => p.topic))];
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
-        for (const { partition, offset } of partitions) {
-          const expected = positions.find((p) => p.topic === topic && p.partition === partition)?.offset;
-          if (expected !== undefined && expected.toString() !== offset) {
-            throw new MirrorKitClientError(
-              'CLIENT_FAILOVER_FAILED',
-              `committed offset of ${groupId} on ${target} ${topic}[${partition}] reads back as ${offset}, expected ${expected}`,
-            );
-          }
+      const readBack = await fetchCommittedOffsets(admin, groupId, topics);
+      for (const { topic, partition, offset: expected } of positions) {
+        const offset = readBack.find((c) => c.topic === topic && c.partition === partition)?.offset;
+        if (offset !== expected) {
+          throw new MirrorKitClientError(
+            'CLIENT_FAILOVER_FAILED',
+            `committed offset of ${groupId} on ${target} ${topic}[${partition}] reads back as ${offset ?? 'none'}, expected ${expected}`,
+          );
         }
       }
       return true;
@@ -714,31 +714,4 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     });
     await this.#monitor.stop();
   }
-}
-
-/**
- * The group's committed offsets, without the "no commit" entries. A group new to a cluster has no
- * coordinator loaded yet (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), which kafkajs's admin does
- * not retry: a few tries, as the consumer itself would.
- */
-async function committedOffsets(
-  admin: Admin,
-  groupId: string,
-  topics?: string[],
-): Promise<PartitionOffset[]> {
-  let fetched: Awaited<ReturnType<Admin['fetchOffsets']>>;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      fetched = await admin.fetchOffsets(topics ? { groupId, topics } : { groupId });
-      break;
-    } catch (error) {
-      if (attempt >= 8 || (error as { retriable?: unknown }).retriable !== true) throw error;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100 * attempt));
-    }
-  }
-  return fetched.flatMap(({ topic, partitions }) =>
-    partitions
-      .filter((p) => p.offset !== '-1' && p.offset !== '')
-      .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
-  );
 }

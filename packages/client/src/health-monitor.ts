@@ -21,7 +21,10 @@ export interface HealthMonitorOptions {
   probeTimeoutMs?: number;
   /** Consecutive failed probes before a cluster is unhealthy. Default 3. */
   failureThreshold?: number;
-  /** ...and the failures must span at least this long. Default 3000 ms. */
+  /**
+   * ...and the failures must span at least this long, from the start of the first failed probe to
+   * the moment the latest failure is known. Default 3000 ms.
+   */
   minFailureDurationMs?: number;
   /**
    * Time between reads of MM2 heartbeats (the replication lag in `heartbeatAgeMs`); 0 disables
@@ -261,9 +264,12 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
         checkedAtMs: now,
       };
       this.emit('health', state.health);
+      // The span runs to the moment this failure is known, not to when its probe began: a probe
+      // that timed out proves the cluster silent for its whole timeout. Counting from its start
+      // made a blackholed cluster (every probe a timeout) wait one more probe than a refusing one.
       const past =
         state.health.consecutiveFailures >= this.#options.failureThreshold &&
-        now - failingSinceMs >= this.#options.minFailureDurationMs;
+        Date.now() - failingSinceMs >= this.#options.minFailureDurationMs;
       if (past && !state.unhealthy) {
         state.unhealthy = true;
         this.emit('unhealthy', state.health);

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { MirrorKitError } from './errors.js';
 import { clusterOf } from './kafkajs-cluster.js';
 
@@ -50,6 +50,10 @@ export async function commitGroupOffsets(
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   await cluster.connect();
   try {
+    // A freshly connected kafkajs cluster knows only its seed broker, and its coordinator lookup
+    // then sleeps a whole retry (~300 ms) before it fetches metadata: during a failover that was
+    // most of the switch. Metadata first costs one round trip.
+    await cluster.refreshMetadata();
     for (let attempt = 0; ; attempt++) {
       try {
         const coordinator = await cluster.findGroupCoordinator({ groupId });
@@ -91,4 +95,39 @@ export async function commitGroupOffsets(
   } finally {
     await cluster.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Every offset `groupId` has committed (of `topics`, or all), without the partitions that have no
+ * commit. A group new to a cluster may have no coordinator loaded yet (NOT_COORDINATOR,
+ * COORDINATOR_LOAD_IN_PROGRESS), which kafkajs's admin does not retry: a few tries, as a consumer
+ * would make. The admin learns the cluster's brokers first, for the reason given in
+ * {@link commitGroupOffsets}.
+ */
+export async function fetchCommittedOffsets(
+  admin: Admin,
+  groupId: string,
+  topics?: readonly string[],
+): Promise<GroupOffset[]> {
+  await admin.describeCluster();
+  let fetched: Awaited<ReturnType<Admin['fetchOffsets']>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fetched = await admin.fetchOffsets(topics ? { groupId, topics: [...topics] } : { groupId });
+      break;
+    } catch (error) {
+      if (attempt >= 8 || (error as { retriable?: unknown }).retriable !== true) throw error;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100 * attempt));
+    }
+  }
+  return fetched.flatMap(({ topic, partitions }) =>
+    partitions
+      .filter((p) => p.offset !== '-1' && p.offset !== '')
+      .map((p) => ({
+        topic,
+        partition: p.partition,
+        offset: BigInt(p.offset),
+        ...(p.metadata ? { metadata: p.metadata } : {}),
+      })),
+  );
 }

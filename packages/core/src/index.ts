@@ -84,6 +84,7 @@ export {
 } from './failover/offset-sync-math.js';
 export {
   commitGroupOffsets,
+  fetchCommittedOffsets,
   type GroupOffset,
   GroupOffsetsError,
   type GroupOffsetsErrorCode,

@@ -122,6 +122,8 @@ export interface ConsumerEvents {
 export interface ProducerEvents {
   'failover:start': [info: { from: string; to: string; queued: number }];
   'failover:complete': [info: { from: string; to: string; durationMs: number; flushed: number }];
+  /** The split-brain guard held an automatic failover; as the consumer's `failover:held`. */
+  'failover:held': ConsumerEvents['failover:held'];
   /** One try of a failover failed (connecting to `to`, or delivering the queue there); it is retried. */
   'failover:failed': [info: { from: string; to: string; error: Error; attempt: number }];
   /** Try `attempt` of the failover to `to` starts in `delayMs`; nothing that waits is dropped. */

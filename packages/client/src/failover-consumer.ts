@@ -14,14 +14,14 @@ import {
   UndecodablePartitionHold,
 } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
-import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import { AutomaticFailover } from './automatic-failover.js';
 import type { ResolvedConfig } from './client-config.js';
 import { MirrorKitClientError } from './client-error.js';
 import type { ConsumerEvents, FailoverReport } from './client-events.js';
 import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { type MessageOrigin, messageOrigin } from './message-origin.js';
-import { decideFailover, FailoverHold, resolveSplitBrainGuard } from './split-brain-guard.js';
 
 /** Options of {@link MirrorKitConsumer}. */
 export interface MirrorKitConsumerOptions {
@@ -147,30 +147,21 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         field: 'groupId',
       });
     }
-    const auto = options.automaticFailover;
-    if (typeof auto === 'object' && auto.target !== undefined) {
-      config.requireAlias(auto.target, 'automaticFailover.target');
-    }
     this.#config = config;
     this.#options = options;
     this.#monitor = monitor;
     this.#active = config.activeCluster;
     this.#homeCluster = config.activeCluster;
-    const guard = resolveSplitBrainGuard(options.splitBrainGuard);
-    const failoverHold = new FailoverHold();
-    if (options.automaticFailover && guard) monitor.watchHeartbeatsDuringOutages();
-    monitor.on('unhealthy', (health) => {
-      if (health.alias === this.#active && this.#options.automaticFailover && this.#run && !this.#closed) {
-        void this.#automaticFailover(guard, failoverHold);
-      }
-    });
-    monitor.on('health', (health) => {
-      this.emit('health', health);
-      // 'unhealthy' comes once per outage: a held failover is weighed again on every later probe
-      // and heartbeat reading, or it would wait for an outage that has already begun.
-      if (failoverHold.held && this.#run && !this.#closed && !this.#failingOver)
-        void this.#automaticFailover(guard, failoverHold);
-    });
+    new AutomaticFailover(config, monitor, options, {
+      active: () => this.#active,
+      ready: () => this.#run !== null && !this.#closed && !this.#failingOver,
+      switchTo: async (target) => {
+        await this.#switch(target, this.#active === this.#homeCluster ? 'failover' : 'failback', 'automatic');
+      },
+      held: (info) => this.emit('failover:held', info),
+      error: (error) => this.emit('error', error),
+    }).attach();
+    monitor.on('health', (health) => this.emit('health', health));
   }
 
   /** The alias of the cluster this consumer reads now. */
@@ -362,70 +353,6 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     await this.#hold.run(this.#inner, this.#wrapHandlers(alias, this.#epoch));
     for (const topic of added) this.#innerTopics.add(topic);
     this.emit('subscription:changed', { cluster: alias, added, topics: [...this.#innerTopics].sort() });
-  }
-
-  async #automaticFailover(
-    guard: { readonly silenceMs: number } | null,
-    failoverHold: FailoverHold,
-  ): Promise<void> {
-    // A switch this method started is under way; the next verdict belongs to the next outage.
-    if (failoverHold.switching) return;
-    const from = this.#active;
-    if (!this.#monitor.isUnhealthy(from)) {
-      // It answered again: any hold is over, and nothing moves.
-      failoverHold.release();
-      return;
-    }
-    const auto = this.#options.automaticFailover;
-    const preferred = typeof auto === 'object' ? auto.target : undefined;
-    const candidates = preferred ? [preferred] : this.#config.aliases.filter((alias) => alias !== from);
-    const target = candidates.find((alias) => alias !== from && !this.#monitor.isUnhealthy(alias));
-    if (!target) {
-      // Reported once per outage, as before the guard; a held failover stays held meanwhile.
-      if (failoverHold.held) return;
-      this.emit(
-        'error',
-        new MirrorKitClientError(
-          'CLIENT_FAILOVER_FAILED',
-          `${from} is unhealthy and no healthy cluster is left`,
-        ),
-      );
-      return;
-    }
-    if (guard) {
-      // The heartbeats are those MM2 replicated from `from` into the very cluster the group would
-      // move to: the flow whose checkpoints the failover is about to trust.
-      const evidence = this.#monitor.heartbeatEvidence(from, target);
-      const verdict = decideFailover({ primaryUnhealthy: true, ...evidence, silenceMs: guard.silenceMs });
-      if (verdict.decision === 'hold') {
-        // Waiting cannot settle a flow that never showed a heartbeat; anything else may be a real
-        // crash whose heartbeats have not been silent long enough yet. Then read again the moment
-        // they would have been, rather than a probe round later.
-        if (verdict.reason === 'heartbeats-fresh' || verdict.reason === 'heartbeats-arriving')
-          this.#monitor.readHeartbeatsWhenSilent(from, target, guard.silenceMs);
-        if (verdict.reason !== 'no-heartbeats' && failoverHold.holdQuietly(Date.now(), guard.silenceMs))
-          return;
-        if (verdict.reason !== 'primary-healthy' && failoverHold.hold(target, verdict.reason))
-          this.emit('failover:held', {
-            from,
-            to: target,
-            reason: verdict.reason,
-            heartbeatAgeMs: evidence.heartbeatAgeMs,
-            sinceArrivalMs: evidence.sinceArrivalMs,
-            silenceMs: guard.silenceMs,
-          });
-        return;
-      }
-    }
-    failoverHold.release();
-    failoverHold.switching = true;
-    try {
-      await this.#switch(target, from === this.#homeCluster ? 'failover' : 'failback', 'automatic');
-    } catch (error) {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      failoverHold.switching = false;
-    }
   }
 
   /**

@@ -170,6 +170,8 @@ describe('MirrorKitProducer when the active cluster dies', () => {
     });
     const producer = mk.producer({
       automaticFailover: true,
+      // No MM2 here, so no heartbeats for the guard to weigh: this test is about the queue.
+      splitBrainGuard: false,
       health: {
         intervalMs: 300,
         probeTimeoutMs: 800,

@@ -244,7 +244,8 @@ describe('MirrorKitProducer keeps per-key order across a failover', () => {
   });
 
   it('sends in flight on a dying cluster keep their place ahead of later sends', async () => {
-    const { producer, monitor, a, b } = world({ automaticFailover: true });
+    // The fake monitor has no MM2 heartbeats to read: without this the guard would hold.
+    const { producer, monitor, a, b } = world({ automaticFailover: true, splitBrainGuard: false });
     await producer.connect();
     a.hold = new Promise<void>(() => undefined);
     const s = sender(producer);
@@ -257,6 +258,23 @@ describe('MirrorKitProducer keeps per-key order across a failover', () => {
     expect(s.errors).toEqual(new Map());
     expect(a.values()).toEqual([]);
     expect(b.values()).toEqual(range('v', 0, 10));
+  });
+
+  it('holds an automatic failover under the split-brain guard when no MM2 heartbeat was ever seen', async () => {
+    const { producer, monitor, b } = world({ automaticFailover: true });
+    const held: unknown[] = [];
+    const started: unknown[] = [];
+    producer.on('failover:held', (info) => held.push(info));
+    producer.on('failover:start', (info) => started.push(info));
+    await producer.connect();
+    monitor.kill('a');
+    await sleep(20);
+    expect(held).toEqual([
+      expect.objectContaining({ from: 'a', to: 'b', reason: 'no-heartbeats', heartbeatAgeMs: null }),
+    ]);
+    expect(started).toEqual([]);
+    expect(producer.activeCluster).toBe('a');
+    expect(b.connects).toBe(0);
   });
 
   it('lets a healthy cluster answer what is in flight there in a planned failover, so nothing is written twice', async () => {

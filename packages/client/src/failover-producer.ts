@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Producer, ProducerConfig, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { AutomaticFailover } from './automatic-failover.js';
 import type { ResolvedConfig } from './client-config.js';
 import { MirrorKitClientError } from './client-error.js';
 import type { ProducerEvents } from './client-events.js';
@@ -36,6 +37,15 @@ export interface MirrorKitProducerOptions {
   sendTimeoutMs?: number;
   /** Fail over by itself when the active cluster turns unhealthy. Default false. */
   automaticFailover?: boolean | { target?: string };
+  /**
+   * The split-brain guard of automatic failover, on by default, with the consumer's rule: this
+   * client's failed probes are not enough; MM2's heartbeats from the active cluster must also have
+   * stopped arriving on the target for `silenceMs` (2000 ms). An instance cut off alone keeps
+   * writing where the rest of the fleet reads: its sends wait (bounded by `sendTimeoutMs` and
+   * `maxQueued`) and it emits `failover:held`. `false` fails over on the probes alone: a
+   * partitioned instance then writes to the DR cluster while the others read at home.
+   */
+  splitBrainGuard?: boolean | { silenceMs?: number };
   /** How a failover retries while its target does not answer. */
   failoverRetry?: FailoverRetryOptions;
   /**
@@ -171,9 +181,6 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
   /** @internal Use `MirrorKit.producer()`. */
   constructor(config: ResolvedConfig, monitor: HealthMonitor, options: MirrorKitProducerOptions = {}) {
     super();
-    const auto = options.automaticFailover;
-    if (typeof auto === 'object' && auto.target !== undefined)
-      config.requireAlias(auto.target, 'automaticFailover.target');
     this.#settings = producerSettings(options.kafkajs);
     this.#retry = resolveFailoverRetry(options.failoverRetry);
     this.#config = config;
@@ -183,27 +190,19 @@ export class MirrorKitProducer extends EventEmitter<ProducerEvents> {
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#active = config.activeCluster;
     this.#homeCluster = config.activeCluster;
-    monitor.on('unhealthy', (health) => {
-      if (health.alias !== this.#active || !this.#options.automaticFailover || this.#closing) return;
-      const preferred = typeof auto === 'object' ? auto.target : undefined;
-      const target = (preferred ? [preferred] : config.aliases).find(
-        (a) => a !== health.alias && !monitor.isUnhealthy(a),
-      );
-      if (!target) {
-        this.#tell(
-          'error',
-          new MirrorKitClientError(
-            'CLIENT_FAILOVER_FAILED',
-            `${health.alias} is unhealthy and no healthy cluster is left to fail over to`,
-          ),
-        );
-        return;
-      }
-      const started = this.#failoverTo(target);
-      started?.done.catch((error: unknown) => {
-        if (!started.replaced) this.#tell('error', asError(error));
-      });
-    });
+    new AutomaticFailover(config, monitor, options, {
+      active: () => this.#active,
+      ready: () => !this.#closing,
+      // Not awaited to the end: a target that dies during the switch is itself failed away from.
+      switchTo: async (target) => {
+        const started = this.#failoverTo(target);
+        started?.done.catch((error: unknown) => {
+          if (!started.replaced) this.#tell('error', asError(error));
+        });
+      },
+      held: (info) => this.#tell('failover:held', info),
+      error: (error) => this.#tell('error', error),
+    }).attach();
   }
 
   /**

@@ -72,6 +72,7 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
   let mm2: MirrorMakerProcess | undefined;
   let produced = 0;
   const instances: Instance[] = [];
+  const producers: MirrorKitProducer[] = [];
 
   const clusters = (): { east: KafkaCluster; west: KafkaCluster } => {
     if (!east || !west) throw new Error('clusters did not start');
@@ -127,6 +128,27 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** A producer of the cut-off instance: it reaches us-east through proxy 0 only. */
+  function cutOffProducer(splitBrainGuard: boolean): MirrorKitProducer {
+    const mk = new MirrorKit({
+      clusters: {
+        'us-east': { brokers: [clusters().east.proxies[0]?.address ?? ''] },
+        'us-west': { brokers: [clusters().west.bootstrapServers] },
+      },
+      activeCluster: 'us-east',
+      policy,
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = mk.producer({
+      automaticFailover: true,
+      splitBrainGuard,
+      topicAfterFailover: 'logical',
+      health: HEALTH,
+    });
+    producers.push(producer);
+    return producer;
   }
 
   /** Every key on `topic` of `cluster`, as the cluster holds it (ground truth, not the client's word). */
@@ -280,7 +302,10 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
   afterEach(async () => {
     // Heal first: a consumer disconnecting through a blackhole would wait for nothing.
     for (const proxy of east?.proxies ?? []) proxy.heal();
-    await Promise.all(instances.splice(0).map((made) => made.consumer.disconnect().catch(() => undefined)));
+    await Promise.all([
+      ...instances.splice(0).map((made) => made.consumer.disconnect().catch(() => undefined)),
+      ...producers.splice(0).map((producer) => producer.disconnect().catch(() => undefined)),
+    ]);
   });
 
   afterAll(async () => {
@@ -336,6 +361,13 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     );
     await run(blind);
     const { cutOff, other } = await steadyFleet(groupId, true);
+    // The cut-off instance's producer, guarded by the same rule as its consumer.
+    const producer = cutOffProducer(true);
+    const producerHeld: { reason: string }[] = [];
+    const producerStarts: string[] = [];
+    producer.on('failover:held', (info) => producerHeld.push(info));
+    producer.on('failover:start', (info) => producerStarts.push(info.to));
+    await producer.connect();
     await eventually('the blind instance to consume', async () => (blind.seen.length > 0 ? true : undefined));
     const before = await committedOnWest(groupId);
     expect(Object.values(before).every((offset) => offset === '-1')).toBe(true);
@@ -402,6 +434,10 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
     expect(agesDuringHold.length).toBeGreaterThan(5);
     expect(Math.max(...agesDuringHold)).toBeLessThan(2000);
     expect(blind.events['failover:start']).toEqual([]);
+    // Its producer held too, for the same reason, and still sends to us-east.
+    expect(producerHeld.map((h) => h.reason)).toEqual(['heartbeats-fresh']);
+    expect(producerStarts).toEqual([]);
+    expect(producer.activeCluster).toBe('us-east');
 
     // Now the replication path goes dark too: the evidence agrees, and the held failover goes on
     // a later health event (there is no second 'unhealthy' for an outage already under way).
@@ -413,6 +449,19 @@ describe('split-brain guard: one instance cut off from a live primary (real brok
       30_000,
     );
     const wentAfterMs = Date.now() - mm2KilledAt;
+    // The producer goes with it, and its next send lands on us-west's own orders.
+    await eventually('the producer to fail over', async () =>
+      producer.activeCluster === 'us-west' && producer.switching === null ? true : undefined,
+    );
+    expect(producerStarts).toEqual(['us-west']);
+    const [written] = await producer.send({
+      topic: TOPIC,
+      acks: -1,
+      messages: [{ key: 'after-hold', value: 'x' }],
+    });
+    expect(written?.topicName).toBe(TOPIC);
+    expect(await keysOn(clusters().west, TOPIC)).toContain('after-hold');
+    await producer.disconnect();
     expect(report.from).toBe('us-east');
     expect(report.to).toBe('us-west');
     expect(report.reason).toBe('automatic');

@@ -263,34 +263,47 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
     expect(human.stdout).not.toContain('\u001b[');
   });
 
-  it('translate: the group’s checkpointed offsets as a table and as JSON, the same as MM2’s translation, nothing changed', async () => {
+  it('translate: the planned positions from the group’s checkpoints as a table and as JSON, the same as MM2’s translation, nothing changed', async () => {
     const run = await along('translate', mm2File, a, b, '--json');
     expect(run.code).toBe(0);
     translated = json<TranslateResult>(run);
     // The same answer as RemoteClusterUtils.translateOffsets (readCheckpoints is checked against it
-    // in core's interop tests), read from the same checkpoints.
+    // in core's interop tests), read from the same checkpoints: nothing was clamped on a fresh topic.
     const reference = await readCheckpoints(west, { sourceAlias: a, policy, group });
     expect(
-      translated.offsets.map((o) => [o.topic, o.partition, String(o.sourceOffset), String(o.targetOffset)]),
+      translated.positions.map((p) => [p.topic, p.partition, String(p.sourceOffset), String(p.offset)]),
     ).toEqual(
-      reference.offsets.map((o) => [o.topic, o.partition, String(o.upstreamOffset), String(o.offset)]),
+      reference.offsets.map((o) => [o.topic, o.partition, String(o.sourceOffset), String(o.targetOffset)]),
     );
+    expect(reference.offsets.every((o) => o.sourceTopic === topic)).toBe(true);
+    expect(translated.problems).toEqual([]);
+    expect(String(translated.lostRecords)).toBe('0');
     const commits = await committed(east, group, topic);
-    expect(translated.offsets).toHaveLength(3);
-    for (const o of translated.offsets) {
-      expect(o.topic).toBe(remote);
-      expect(o.sourceTopic).toBe(topic);
-      expect(BigInt(o.sourceOffset)).toBeLessThanOrEqual(commits.get(o.partition) as bigint);
-      expect(BigInt(o.targetOffset)).toBeLessThanOrEqual(BigInt(o.sourceOffset));
+    const ends = await endOffsets(west, remote);
+    expect(translated.positions).toHaveLength(3);
+    for (const p of translated.positions) {
+      expect(p.topic).toBe(remote);
+      expect(p.basis).toBe('checkpoint');
+      expect(p.mayReplay).toBeNull();
+      expect(p.checkpointAgeMs).toBeGreaterThanOrEqual(0);
+      expect(BigInt(p.sourceOffset as bigint)).toBeLessThanOrEqual(commits.get(p.partition) as bigint);
+      expect(BigInt(p.offset)).toBeLessThanOrEqual(BigInt(p.sourceOffset as bigint));
+      expect(BigInt(p.offset)).toBeLessThanOrEqual(ends.get(p.partition) as bigint);
     }
-    expect((await committed(west, group, remote)).size).toBe(0);
     const human = await along('translate', mm2File, a, b);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/TOPIC\s+PARTITION\s+SOURCE OFFSET\s+TARGET OFFSET\s+CHECKPOINT AGE/);
-    const first = translated.offsets[0] as TranslateResult['offsets'][number];
     expect(human.stdout).toMatch(
-      new RegExp(`${remote}\\s+${first.partition}\\s+${first.sourceOffset}\\s+${first.targetOffset}`),
+      /TOPIC\s+PARTITION\s+SOURCE OFFSET\s+TARGET OFFSET\s+BASIS\s+MAY REPLAY\s+CHECKPOINT AGE/,
     );
+    for (const p of translated.positions)
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `${remote}\\s+${p.partition}\\s+${p.sourceOffset}\\s+${p.offset}\\s+checkpoint\\s+unbounded\\s+\\d`,
+        ),
+      );
+    expect(human.stdout).not.toMatch(/clamped|refused|gone from/);
+    // Neither run committed anything on the target.
+    expect((await committed(west, group, remote)).size).toBe(0);
   });
 
   it('failover refuses while the source answers, and --dry-run --force commits nothing', async () => {

@@ -150,7 +150,7 @@ describe('failback through the client API, real MirrorMaker 2 both ways', () => 
         }).catch(() => undefined);
         const sum = read?.offsets
           .filter((o) => o.topic === remoteOnHome)
-          .reduce((s, o) => s + Number(o.upstreamOffset), 0);
+          .reduce((s, o) => s + Number(o.sourceOffset), 0);
         return sum === 50 ? true : undefined;
       },
       90_000,

@@ -3,6 +3,7 @@ import {
   type FailoverPlan,
   type FailoverPosition,
   fetchCommittedOffsets,
+  type GroupCheckpoint,
   GroupOffsetsError,
   type PartitionBounds,
   type PartitionOffset,
@@ -10,7 +11,6 @@ import {
   readCheckpoints,
   readOffsetSyncs,
   remoteTopicPattern,
-  type TranslatedOffset,
   UndecodablePartitionHold,
 } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
@@ -511,7 +511,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     const kafka: Kafka = this.#config.kafka(target);
     const checkpointsTopic = policy.checkpointsTopic(from);
     const timeoutMs = this.#options.checkpointTimeoutMs ?? 15_000;
-    let checkpoints: readonly TranslatedOffset[] = [];
+    let checkpoints: readonly GroupCheckpoint[] = [];
     let skipped = 0;
     let noReverseFlow: MirrorKitClientError | undefined;
     try {
@@ -572,8 +572,8 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       checkpoints: checkpoints.map((c) => ({
         topic: c.topic,
         partition: c.partition,
-        offset: c.offset,
-        upstreamOffset: c.upstreamOffset,
+        offset: c.targetOffset,
+        upstreamOffset: c.sourceOffset,
       })),
       committed,
       committedOnFrom,

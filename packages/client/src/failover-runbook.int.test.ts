@@ -185,7 +185,7 @@ async function runbookOn(
       group: groupId,
       timeoutMs: 5000,
     });
-    const upstream = read.offsets.reduce((sum, o) => sum + Number(o.upstreamOffset), 0);
+    const upstream = read.offsets.reduce((sum, o) => sum + Number(o.sourceOffset), 0);
     return read.offsets.length === PARTITIONS && upstream >= committedOnEast / 2 ? true : undefined;
   };
   try {

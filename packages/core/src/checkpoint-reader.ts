@@ -1,10 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import { decodeCheckpoint } from './checkpoint-codec.js';
-import { MirrorKitCodecError } from './codec-error.js';
+import { readCheckpointTopic } from './mm2-topic-readers.js';
 import type { Checkpoint } from './records.js';
 import type { ReplicationPolicy } from './replication-policy.js';
-import { readTopicToEnd } from './topic-reader.js';
-import { type TranslatedOffset, translateOffsets } from './translate-offsets.js';
+import { type GroupCheckpoint, translateOffsets } from './translate-offsets.js';
 
 /** Options of {@link readCheckpoints}. */
 export interface ReadCheckpointsOptions {
@@ -24,8 +22,8 @@ export interface CheckpointReadResult {
   readonly topic: string;
   /** Every decodable checkpoint, in topic order. */
   readonly checkpoints: readonly Checkpoint[];
-  /** The group's translated offsets (latest checkpoint per partition), when a group was given. */
-  readonly offsets: readonly TranslatedOffset[];
+  /** The group's latest checkpoint per partition, when a group was given. */
+  readonly offsets: readonly (GroupCheckpoint & { readonly writtenAtMs: number })[];
   /** Records that were not checkpoints (corrupt, foreign or tombstones): skipped, not fatal. */
   readonly skipped: number;
   /** The first few skip reasons, for logs. */
@@ -42,29 +40,18 @@ export async function readCheckpoints(
   kafka: Kafka,
   options: ReadCheckpointsOptions,
 ): Promise<CheckpointReadResult> {
-  const topic = options.policy.checkpointsTopic(options.sourceAlias);
-  const records = await readTopicToEnd(kafka, topic, { timeoutMs: options.timeoutMs ?? 30_000 });
-  const checkpoints: Checkpoint[] = [];
-  const skipReasons: string[] = [];
-  let skipped = 0;
-  for (const record of records) {
-    try {
-      if (!record.key || !record.value) {
-        throw new MirrorKitCodecError(
-          'CODEC_NULL_FIELD',
-          'checkpoint',
-          record.key ? 'value' : 'key',
-          'is null',
-        );
-      }
-      checkpoints.push(decodeCheckpoint(record.key, record.value));
-    } catch (error) {
-      if (!(error instanceof MirrorKitCodecError)) throw error;
-      skipped++;
-      if (skipReasons.length < 10)
-        skipReasons.push(`${topic}[${record.partition}]@${record.offset}: ${error.message}`);
-    }
-  }
-  const offsets = options.group === undefined ? [] : translateOffsets(checkpoints, { group: options.group });
-  return { topic, checkpoints, offsets, skipped, skipReasons };
+  const { policy, group } = options;
+  // The throwing read, not readCheckpointRecords: callers tell "no such flow" by the reader's error.
+  const read = await readCheckpointTopic(
+    kafka,
+    policy.checkpointsTopic(options.sourceAlias),
+    options.timeoutMs ?? 30_000,
+  );
+  return {
+    topic: read.topic,
+    checkpoints: read.checkpoints.map((c) => c.checkpoint),
+    offsets: group === undefined ? [] : translateOffsets(read.checkpoints, { group, policy }),
+    skipped: read.skipped,
+    skipReasons: read.skipReasons,
+  };
 }

@@ -136,7 +136,6 @@ export {
 } from './mm2-setting-support.js';
 export {
   type CheckpointRecords,
-  type GroupCheckpoint,
   type GroupCheckpointSummary,
   latestGroupCheckpoints,
   newestHeartbeat,
@@ -179,4 +178,8 @@ export {
   TopicReaderError,
   type TopicReaderErrorCode,
 } from './topic-reader.js';
-export { type TranslatedOffset, translateOffsets } from './translate-offsets.js';
+export {
+  type GroupCheckpoint,
+  type TranslateOffsetsOptions,
+  translateOffsets,
+} from './translate-offsets.js';

@@ -135,7 +135,7 @@ describe('interoperability with real MirrorMaker 2', () => {
           const ok =
             read.offsets.length === 3 &&
             read.offsets.every(
-              (o) => o.topic === remote && o.upstreamOffset === expectedUpstream[group]?.get(o.partition),
+              (o) => o.topic === remote && o.sourceOffset === expectedUpstream[group]?.get(o.partition),
             );
           return ok ? read : undefined;
         },
@@ -143,15 +143,15 @@ describe('interoperability with real MirrorMaker 2', () => {
       );
       expect(ours.skipped).toBe(0);
       // Conservative translation: never beyond the upstream position (offsets match 1:1 here).
-      for (const o of ours.offsets) expect(o.offset <= o.upstreamOffset).toBe(true);
+      for (const o of ours.offsets) expect(o.targetOffset <= o.sourceOffset).toBe(true);
 
       const java = await mm2Interop('translate', west, source, group);
       const javaOffsets = java
         .map((line) => line.split('\t'))
         .map(([t, p, o]) => ({ topic: t, partition: Number(p), offset: BigInt(o ?? '-1') }));
-      expect(ours.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))).toEqual(
-        javaOffsets,
-      );
+      expect(
+        ours.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.targetOffset })),
+      ).toEqual(javaOffsets);
 
       // MM2's own offset sync into the target group must land on the same offsets.
       await eventually(
@@ -165,7 +165,7 @@ describe('interoperability with real MirrorMaker 2', () => {
               partition: p.partition,
               offset: BigInt(p.offset),
             }));
-            const want = ours.offsets.map((o) => ({ partition: o.partition, offset: o.offset }));
+            const want = ours.offsets.map((o) => ({ partition: o.partition, offset: o.targetOffset }));
             return JSON.stringify(
               got.sort((a, b) => a.partition - b.partition),
               (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
@@ -334,7 +334,7 @@ describe('interoperability with real MirrorMaker 2', () => {
     const translated = await mm2Interop('translate', west, fakeSource, group);
     expect(translated).toEqual([`${fakeSource}.orders\t0\t48`, `${fakeSource}.orders\t7\t${2n ** 40n - 3n}`]);
     const ours = await readCheckpoints(kafkaFor(west), { sourceAlias: fakeSource, policy, group });
-    expect(ours.offsets.map((o) => `${o.topic}\t${o.partition}\t${o.offset}`)).toEqual(translated);
+    expect(ours.offsets.map((o) => `${o.topic}\t${o.partition}\t${o.targetOffset}`)).toEqual(translated);
   });
 
   it('produces the same bytes as MM2 classes for tricky values', async () => {

@@ -1,11 +1,12 @@
 import type { Kafka } from 'kafkajs';
 import { decodeCheckpoint } from './checkpoint-codec.js';
-import { MirrorKitCodecError } from './codec-error.js';
+import { type CodecRecordKind, MirrorKitCodecError } from './codec-error.js';
 import { decodeHeartbeat } from './heartbeat-codec.js';
 import { decodeOffsetSync } from './offset-sync-codec.js';
 import type { Checkpoint, OffsetSync } from './records.js';
 import type { ReplicationPolicy } from './replication-policy.js';
 import { type ReadRecord, readTopicToEnd, TopicReaderError } from './topic-reader.js';
+import { type GroupCheckpoint, translateOffsets } from './translate-offsets.js';
 
 /** A checkpoint with the time MM2 (or the sidecar) wrote it. */
 export interface TimedCheckpoint {
@@ -19,49 +20,22 @@ export interface CheckpointRecords {
   readonly topic: string;
   /** Decodable checkpoints in topic order (per partition of the checkpoints topic). */
   readonly checkpoints: readonly TimedCheckpoint[];
-  /** Records that were not checkpoints: skipped, never fatal. */
+  /** Records that were not checkpoints (corrupt, foreign or tombstones): skipped, never fatal. */
   readonly skipped: number;
-}
-
-/** One partition of a group's translated position. */
-export interface GroupCheckpoint {
-  /** The topic on the target cluster (`us-east.orders`). */
-  readonly topic: string;
-  readonly partition: number;
-  /** The topic on the source cluster (`orders`). */
-  readonly sourceTopic: string;
-  /** The group's committed offset on the source when the checkpoint was taken. */
-  readonly sourceOffset: bigint;
-  /** Where the group resumes on the target without skipping anything. */
-  readonly targetOffset: bigint;
-  readonly writtenAtMs: number;
+  /** The first few skip reasons, for logs. */
+  readonly skipReasons: readonly string[];
 }
 
 /**
- * The latest checkpoint of `group` per (topic, partition), the way MM2's
- * `RemoteClusterUtils.translateOffsets` picks it: the last one in topic order wins. Sorted by topic
- * then partition.
+ * The latest checkpoint of `group` per (topic, partition) of a read of the checkpoints topic:
+ * {@link translateOffsets} over timed records, so every answer has its `writtenAtMs`.
  */
 export function latestGroupCheckpoints(
   records: readonly TimedCheckpoint[],
   group: string,
   policy: ReplicationPolicy,
-): GroupCheckpoint[] {
-  const latest = new Map<string, GroupCheckpoint>();
-  for (const { checkpoint: c, writtenAtMs } of records) {
-    if (c.consumerGroupId !== group) continue;
-    latest.set(`${c.topic}\u0000${c.partition}`, {
-      topic: c.topic,
-      partition: c.partition,
-      sourceTopic: policy.upstreamTopic(c.topic) ?? c.topic,
-      sourceOffset: c.upstreamOffset,
-      targetOffset: c.downstreamOffset,
-      writtenAtMs,
-    });
-  }
-  return [...latest.values()].sort((a, b) =>
-    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-  );
+): (GroupCheckpoint & { readonly writtenAtMs: number })[] {
+  return translateOffsets(records, { group, policy });
 }
 
 /** Per group: how many partitions are checkpointed and when the newest checkpoint was written. */
@@ -85,49 +59,47 @@ export function summarizeCheckpointGroups(records: readonly TimedCheckpoint[]): 
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
 }
 
+/** Keeps the first few skip reasons: enough to diagnose, bounded for a topic full of junk. */
+const SKIP_REASONS = 10;
+
 function decodeAll<T>(
   records: readonly ReadRecord[],
-  decode: (r: ReadRecord & { key: Buffer; value: Buffer }) => T,
+  kind: CodecRecordKind,
+  decode: (key: Buffer, value: Buffer) => T,
 ): {
   decoded: { value: T; record: ReadRecord }[];
   skipped: number;
+  skipReasons: string[];
 } {
   const decoded: { value: T; record: ReadRecord }[] = [];
+  const skipReasons: string[] = [];
   let skipped = 0;
   for (const record of records) {
-    if (!record.key || !record.value) {
-      skipped++;
-      continue;
-    }
     try {
-      decoded.push({ value: decode(record as ReadRecord & { key: Buffer; value: Buffer }), record });
+      if (!record.key || !record.value)
+        throw new MirrorKitCodecError('CODEC_NULL_FIELD', kind, record.key ? 'value' : 'key', 'is null');
+      decoded.push({ value: decode(record.key, record.value), record });
     } catch (error) {
       if (!(error instanceof MirrorKitCodecError)) throw error;
       skipped++;
+      if (skipReasons.length < SKIP_REASONS)
+        skipReasons.push(`${record.topic}[${record.partition}]@${record.offset}: ${error.message}`);
     }
   }
-  return { decoded, skipped };
+  return { decoded, skipped, skipReasons };
 }
 
 /**
- * Reads `<source>.checkpoints.internal` on the cluster `kafka` points at, to its end offsets at the
- * start of the call. Null when the topic does not exist (no flow from `source` checkpoints there).
+ * Reads `topic` (a checkpoints topic) to its end offsets at the start of the call. A missing topic
+ * throws `TopicReaderError` (`READER_UNKNOWN_TOPIC`) as {@link readTopicToEnd} raised it.
  */
-export async function readCheckpointRecords(
+export async function readCheckpointTopic(
   kafka: Kafka,
-  policy: ReplicationPolicy,
-  source: string,
+  topic: string,
   timeoutMs: number,
-): Promise<CheckpointRecords | null> {
-  const topic = policy.checkpointsTopic(source);
-  let records: ReadRecord[];
-  try {
-    records = await readTopicToEnd(kafka, topic, { timeoutMs });
-  } catch (error) {
-    if (error instanceof TopicReaderError && error.code === 'READER_UNKNOWN_TOPIC') return null;
-    throw error;
-  }
-  const { decoded, skipped } = decodeAll(records, (r) => decodeCheckpoint(r.key, r.value));
+): Promise<CheckpointRecords> {
+  const records = await readTopicToEnd(kafka, topic, { timeoutMs });
+  const { decoded, skipped, skipReasons } = decodeAll(records, 'checkpoint', decodeCheckpoint);
   return {
     topic,
     checkpoints: decoded.map(({ value, record }) => ({
@@ -135,7 +107,31 @@ export async function readCheckpointRecords(
       writtenAtMs: Number(record.timestamp),
     })),
     skipped,
+    skipReasons,
   };
+}
+
+/** Null for a missing topic: for the readers whose callers treat "no such flow" as an answer. */
+async function unlessUnknownTopic<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof TopicReaderError && error.code === 'READER_UNKNOWN_TOPIC') return null;
+    throw error;
+  }
+}
+
+/**
+ * Reads `<source>.checkpoints.internal` on the cluster `kafka` points at, to its end offsets at the
+ * start of the call. Null when the topic does not exist (no flow from `source` checkpoints there).
+ */
+export function readCheckpointRecords(
+  kafka: Kafka,
+  policy: ReplicationPolicy,
+  source: string,
+  timeoutMs: number,
+): Promise<CheckpointRecords | null> {
+  return unlessUnknownTopic(() => readCheckpointTopic(kafka, policy.checkpointsTopic(source), timeoutMs));
 }
 
 /**
@@ -148,14 +144,12 @@ export async function readOffsetSyncs(
   target: string,
   timeoutMs: number,
 ): Promise<OffsetSync[] | null> {
-  let records: ReadRecord[];
-  try {
-    records = await readTopicToEnd(kafka, policy.offsetSyncsTopic(target), { timeoutMs });
-  } catch (error) {
-    if (error instanceof TopicReaderError && error.code === 'READER_UNKNOWN_TOPIC') return null;
-    throw error;
-  }
-  return decodeAll(records, (r) => decodeOffsetSync(r.key, r.value)).decoded.map((d) => d.value);
+  const records = await unlessUnknownTopic(() =>
+    readTopicToEnd(kafka, policy.offsetSyncsTopic(target), { timeoutMs }),
+  );
+  return records === null
+    ? null
+    : decodeAll(records, 'offset-sync', decodeOffsetSync).decoded.map((d) => d.value);
 }
 
 /**

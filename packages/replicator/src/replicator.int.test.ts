@@ -269,8 +269,8 @@ describe('the sidecar replicator on real brokers', () => {
         // Early checkpoints may be coarse (replication still behind the group); they are refined
         // once replication passes the group. Partition 2's group is at the head: precise there.
         const atHead = read.offsets.find((o) => o.partition === 2);
-        const current = read.offsets.every((o) => o.upstreamOffset === committed.get(o.partition));
-        return read.offsets.length === 3 && current && atHead && atHead.offset >= 1000n - 11n
+        const current = read.offsets.every((o) => o.sourceOffset === committed.get(o.partition));
+        return read.offsets.length === 3 && current && atHead && atHead.targetOffset >= 1000n - 11n
           ? read
           : undefined;
       },
@@ -281,10 +281,10 @@ describe('the sidecar replicator on real brokers', () => {
       expect(o.topic).toBe(remote);
       // Never past the group's position (offsets are 1:1 here). Further from the head the kept
       // offset syncs are sparser (exponentially, as MM2's), so translation is coarser there.
-      expect(o.offset <= (o.upstreamOffset as bigint)).toBe(true);
+      expect(o.targetOffset <= o.sourceOffset).toBe(true);
     }
     const java = await mm2Interop('translate', west, a, group);
-    expect(ours.offsets.map((o) => `${o.topic}\t${o.partition}\t${o.offset}`)).toEqual(java);
+    expect(ours.offsets.map((o) => `${o.topic}\t${o.partition}\t${o.targetOffset}`)).toEqual(java);
 
     // The client fails over on the sidecar's checkpoints: it commits exactly their offsets on the
     // target and resumes there.
@@ -320,7 +320,7 @@ describe('the sidecar replicator on real brokers', () => {
       await eventually('records from the translated offsets on the target', async () =>
         firstOnTarget.size === 3 ? true : undefined,
       );
-      for (const o of ours.offsets) expect(firstOnTarget.get(o.partition)).toBe(o.offset);
+      for (const o of ours.offsets) expect(firstOnTarget.get(o.partition)).toBe(o.targetOffset);
     } finally {
       hold();
       await consumer.disconnect();

@@ -2,24 +2,21 @@ import {
   commitGroupOffsets,
   count,
   duration,
-  type FailoverPlan,
   type FailoverPosition,
+  type GroupCheckpoint,
   GroupOffsetsError,
   type Palette,
-  type PartitionBounds,
-  planFailover,
-  readOffsetSyncs,
   textTable,
 } from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
+import { type GroupCheckpointRead, planPositions, readGroupCheckpoints } from '../failover-inputs.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
 import { type CommittedOffset, committedOffsets, describeGroup, isActive } from '../group-inspection.js';
 
 import type { Command, CommandContext } from './command.js';
-import { type TranslateResult, translateGroup } from './translate.js';
 
 /** Where the group will resume on the target, per partition: core's one position, plus what was there. */
 export type FailoverResultPosition = FailoverPosition & {
@@ -181,23 +178,16 @@ export async function runFailover(
     );
 
   // 3. Translate.
-  const translate = async (): Promise<TranslateResult> => {
+  const translate = async (): Promise<GroupCheckpointRead> => {
     try {
-      return await translateGroup(access, { group, from, to });
+      return await readGroupCheckpoints(access, { group, from, to });
     } catch (error) {
       // A group that failed over only read remote copies of the target's topics has no checkpoints
       // in the reverse flow; the offset syncs below may still place it.
       const code = error instanceof MirrorKitCliError ? error.code : undefined;
       if (kind !== 'failback' || (code !== 'CLI_UNKNOWN_GROUP' && code !== 'CLI_NO_CHECKPOINTS')) throw error;
       noCheckpoints = error as MirrorKitCliError;
-      return {
-        group,
-        from,
-        to,
-        checkpointsTopic: policy.checkpointsTopic(from),
-        offsets: [],
-        skippedRecords: 0,
-      };
+      return { checkpointsTopic: policy.checkpointsTopic(from), checkpoints: [], skippedRecords: 0 };
     }
   };
   let noCheckpoints: MirrorKitCliError | undefined;
@@ -212,7 +202,7 @@ export async function runFailover(
     committedOnSource = await committedOffsets(access, from, group);
     const deadline = Date.now() + options.waitMs;
     for (;;) {
-      const behind = checkpointShortfall(committedOnSource, translation.offsets);
+      const behind = checkpointShortfall(committedOnSource, translation.checkpoints);
       if (behind === 0n) break;
       if (Date.now() >= deadline) {
         warnings.push(
@@ -224,7 +214,13 @@ export async function runFailover(
       translation = await translate();
     }
   }
-  const plan = await planPositions(access, options, translation, before, committedOnSource);
+  const plan = await planPositions(
+    access,
+    { from, to, noPosition: options.noCheckpoint },
+    translation.checkpoints,
+    before,
+    committedOnSource,
+  );
   for (const problem of plan.problems) warnings.push(problem.message);
   for (const p of plan.positions)
     if (
@@ -240,7 +236,10 @@ export async function runFailover(
       noCheckpoints ??
       new MirrorKitCliError('CLI_UNKNOWN_GROUP', `group ${group} has no position to translate`)
     );
-  const newest = translation.offsets.length > 0 ? Math.min(...translation.offsets.map((o) => o.ageMs)) : null;
+  const newest =
+    translation.checkpoints.length > 0
+      ? Math.max(0, Date.now() - Math.max(...translation.checkpoints.map((o) => o.writtenAtMs)))
+      : null;
   const without = positions.filter((p) => p.basis === 'earliest' || p.basis === 'latest').length;
   if (without > 0)
     warnings.push(
@@ -324,78 +323,12 @@ export async function runFailover(
   };
 }
 
-/**
- * Gathers what core's failover planner decides from: the partitions the group will read on the
- * target (the checkpointed topics, the topics it has commits for there and, on failback, the
- * originals of the copies it read) with their bounds, and on failback the forward flow's offset
- * syncs. The rule itself is core's, shared with the client.
- */
-async function planPositions(
-  access: ClusterAccess,
-  options: FailoverOptions,
-  translation: TranslateResult,
-  committedOnTarget: readonly CommittedOffset[],
-  committedOnSource: readonly CommittedOffset[],
-): Promise<FailoverPlan> {
-  const { from, to } = options;
-  const { policy } = access.config;
-  const copiesOfTarget = committedOnSource.filter((c) => policy.topicSource(c.topic) === to);
-  const topics = new Set([
-    ...translation.offsets.map((o) => o.topic),
-    ...committedOnTarget.map((c) => c.topic),
-    ...copiesOfTarget.map((c) => policy.upstreamTopic(c.topic) ?? c.topic),
-  ]);
-  const partitions: PartitionBounds[] = [];
-  for (const topic of topics) {
-    const ends = await access
-      .withAdmin(to, `reading offsets of ${topic}`, (admin) => admin.fetchTopicOffsets(topic))
-      .catch((error: unknown) => {
-        // A commit for a topic deleted since: nothing to resume there.
-        if (
-          committedOnTarget.some((c) => c.topic === topic) &&
-          !translation.offsets.some((o) => o.topic === topic)
-        )
-          return [];
-        throw error;
-      });
-    for (const p of ends)
-      partitions.push({
-        topic,
-        partition: p.partition,
-        logStart: BigInt(p.low),
-        highWatermark: BigInt(p.high),
-      });
-  }
-  const offsetSyncs =
-    copiesOfTarget.length === 0
-      ? []
-      : ((await access.call(to, 'reading offset syncs', () =>
-          readOffsetSyncs(access.kafka(to), policy, from, access.timeoutMs * 3),
-        )) ?? []);
-  return planFailover({
-    from,
-    to,
-    policy,
-    partitions,
-    checkpoints: translation.offsets.map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.targetOffset,
-      upstreamOffset: o.sourceOffset,
-    })),
-    committed: committedOnTarget,
-    committedOnFrom: copiesOfTarget,
-    offsetSyncs,
-    noPosition: options.noCheckpoint,
-  });
-}
-
 /** Records the group committed on `from` beyond what the checkpoints cover (0 when caught up). */
 function checkpointShortfall(
   committed: readonly CommittedOffset[],
-  offsets: Awaited<ReturnType<typeof translateGroup>>['offsets'],
+  checkpoints: readonly GroupCheckpoint[],
 ): bigint {
-  const covered = new Map(offsets.map((o) => [`${o.sourceTopic}\u0000${o.partition}`, o.sourceOffset]));
+  const covered = new Map(checkpoints.map((o) => [`${o.sourceTopic}\u0000${o.partition}`, o.sourceOffset]));
   let behind = 0n;
   for (const c of committed) {
     const at = covered.get(`${c.topic}\u0000${c.partition}`);

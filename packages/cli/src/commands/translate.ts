@@ -1,15 +1,17 @@
 import {
+  count,
   duration,
-  type GroupCheckpoint,
-  latestGroupCheckpoints,
-  readCheckpointRecords,
-  summarizeCheckpointGroups,
+  type FailoverPosition,
+  type Palette,
+  type PositionProblem,
   textTable,
 } from '@mirrorkit/core';
 import { stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
-import { EXIT, MirrorKitCliError } from '../cli-error.js';
+import { EXIT } from '../cli-error.js';
 import { ClusterAccess } from '../cluster-access.js';
+import { planPositions, readGroupCheckpoints } from '../failover-inputs.js';
+import { committedOffsets } from '../group-inspection.js';
 import type { Command } from './command.js';
 
 /** The result of `mirrorkit translate`, also its `--json` shape (offsets as strings). */
@@ -18,60 +20,71 @@ export interface TranslateResult {
   readonly from: string;
   readonly to: string;
   readonly checkpointsTopic: string;
-  readonly offsets: readonly (GroupCheckpoint & { readonly ageMs: number })[];
+  /**
+   * Per partition the group would read on `to`, by topic then partition: core's failover position
+   * (what `mirrorkit failover` would commit), with the age of the checkpoint it comes from (null
+   * unless the basis is `checkpoint`).
+   */
+  readonly positions: readonly (FailoverPosition & { readonly checkpointAgeMs: number | null })[];
+  /** Candidate positions the planner clamped to the log start or refused, with why. */
+  readonly problems: readonly PositionProblem[];
+  /** Records the group had not processed that retention removed from `to`, over all partitions. */
+  readonly lostRecords: bigint;
   /** Records in the checkpoints topic that were not checkpoints (skipped). */
   readonly skippedRecords: number;
 }
 
 /**
- * Reads the group's checkpoints for the flow `from -> to` on `to`. CLI_NO_CHECKPOINTS when no flow
- * checkpoints there, CLI_UNKNOWN_GROUP (naming the groups that do have checkpoints) when the group
- * has none.
+ * Plans the group's positions on `to` for the flow `from -> to` the way `mirrorkit failover` does
+ * (core's planner over the group's checkpoints, its commits on `to` and the bounds of every
+ * partition it would read there), and commits nothing. Partitions without a usable position start
+ * at the earliest offset, failover's default. Needs only `to`: it answers while `from` is down.
+ * CLI_NO_CHECKPOINTS when no flow checkpoints on `to`, CLI_UNKNOWN_GROUP (naming the groups that
+ * do have checkpoints) when the group has none.
  */
 export async function translateGroup(
   access: ClusterAccess,
   options: { group: string; from: string; to: string },
 ): Promise<TranslateResult> {
   const { group, from, to } = options;
-  const { policy } = access.config;
-  const read = await access.call(to, 'reading checkpoints', () =>
-    readCheckpointRecords(access.kafka(to), policy, from, access.timeoutMs * 3),
+  const read = await readGroupCheckpoints(access, options);
+  const committed = await committedOffsets(access, to, group);
+  const plan = await planPositions(
+    access,
+    { from, to, noPosition: 'earliest' },
+    read.checkpoints,
+    committed,
+    [],
   );
-  if (read === null) {
-    throw new MirrorKitCliError(
-      'CLI_NO_CHECKPOINTS',
-      `${to} has no ${policy.checkpointsTopic(from)}: no MirrorMaker 2 (or sidecar) flow ${from}->${to} writes checkpoints there`,
-    );
-  }
-  const offsets = latestGroupCheckpoints(read.checkpoints, group, policy);
-  if (offsets.length === 0) {
-    const known = summarizeCheckpointGroups(read.checkpoints).map((g) => g.group);
-    throw new MirrorKitCliError(
-      'CLI_UNKNOWN_GROUP',
-      `group "${group}" has no checkpoints in ${read.topic} on ${to} (groups with checkpoints: ${known.length > 0 ? known.slice(0, 10).join(', ') : 'none'})`,
-    );
-  }
+  const writtenAt = new Map(read.checkpoints.map((c) => [`${c.topic}\u0000${c.partition}`, c.writtenAtMs]));
   const now = Date.now();
   return {
     group,
     from,
     to,
-    checkpointsTopic: read.topic,
-    offsets: offsets.map((o) => ({ ...o, ageMs: Math.max(0, now - o.writtenAtMs) })),
-    skippedRecords: read.skipped,
+    checkpointsTopic: read.checkpointsTopic,
+    positions: plan.positions.map((p) => {
+      const at = p.basis === 'checkpoint' ? writtenAt.get(`${p.topic}\u0000${p.partition}`) : undefined;
+      return { ...p, checkpointAgeMs: at === undefined ? null : Math.max(0, now - at) };
+    }),
+    problems: plan.problems,
+    lostRecords: plan.lostRecords,
+    skippedRecords: read.skippedRecords,
   };
 }
 
-/** The human table of a {@link TranslateResult}. */
-export function formatTranslate(result: TranslateResult): string {
+/** The human table of a {@link TranslateResult}, then what the planner clamped or refused. */
+export function formatTranslate(result: TranslateResult, colors: Palette): string {
   const rows = [
-    ['TOPIC', 'PARTITION', 'SOURCE OFFSET', 'TARGET OFFSET', 'CHECKPOINT AGE'],
-    ...result.offsets.map((o) => [
-      o.topic,
-      String(o.partition),
-      o.sourceOffset.toString(),
-      o.targetOffset.toString(),
-      duration(o.ageMs),
+    ['TOPIC', 'PARTITION', 'SOURCE OFFSET', 'TARGET OFFSET', 'BASIS', 'MAY REPLAY', 'CHECKPOINT AGE'],
+    ...result.positions.map((p) => [
+      p.topic,
+      String(p.partition),
+      p.sourceOffset === null ? '-' : p.sourceOffset.toString(),
+      p.offset.toString(),
+      p.basis,
+      p.mayReplay === null ? 'unbounded' : p.mayReplay.toString(),
+      p.checkpointAgeMs === null ? '-' : duration(p.checkpointAgeMs),
     ]),
   ];
   const lines = [
@@ -79,6 +92,17 @@ export function formatTranslate(result: TranslateResult): string {
     '',
     textTable(rows),
   ];
+  if (result.problems.length > 0) lines.push('');
+  for (const problem of result.problems)
+    lines.push(
+      colors.yellow(`${problem.kind === 'below-log-start' ? 'clamped' : 'refused'}: ${problem.message}`),
+    );
+  if (result.lostRecords > 0n)
+    lines.push(
+      colors.red(
+        `${count(Number(result.lostRecords))} record(s) the group had not processed are gone from ${result.to} (retention): a failover cannot deliver them`,
+      ),
+    );
   if (result.skippedRecords > 0)
     lines.push(
       '',
@@ -90,7 +114,7 @@ export function formatTranslate(result: TranslateResult): string {
 export const translateCommand: Command = {
   name: 'translate',
   summary:
-    "Translates a consumer group's committed offsets from one cluster to another through MirrorMaker 2's checkpoints, without changing anything.",
+    "Shows where a consumer group would resume on another cluster — the positions `failover` would commit, from MirrorMaker 2's checkpoints checked against the target's partitions — without changing anything.",
   flags: {
     group: { kind: 'string', help: 'the consumer group', required: true },
     from: { kind: 'string', help: 'the cluster the group consumed on (the flow source)', required: true },
@@ -104,7 +128,7 @@ export const translateCommand: Command = {
     const result = await output.waiting(`reading checkpoints on ${to}`, () =>
       translateGroup(access, { group: stringFlag(flags, 'group') as string, from, to }),
     );
-    output.result(result, () => formatTranslate(result));
+    output.result(result, () => formatTranslate(result, output.colors));
     return EXIT.OK;
   },
 };

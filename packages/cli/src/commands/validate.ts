@@ -63,7 +63,7 @@ async function sample(
   sources: readonly string[],
 ): Promise<{ sample: LagSample; found: string[]; committed: boolean }> {
   const { policy } = access.config;
-  const positions: GroupCheckpoint[] = [];
+  const positions: (GroupCheckpoint & { readonly writtenAtMs: number })[] = [];
   const found: string[] = [];
   for (const source of sources) {
     const read = await access.call(cluster, 'reading checkpoints', () =>

@@ -284,7 +284,7 @@ describe('the mirrorkit CLI, as a user runs it, on real clusters and real Mirror
     for (const p of translated.positions) {
       expect(p.topic).toBe(remote);
       expect(p.basis).toBe('checkpoint');
-      expect(p.mayReplay).toBeNull();
+      expect(p.replayBound).toBeNull();
       expect(p.checkpointAgeMs).toBeGreaterThanOrEqual(0);
       expect(BigInt(p.sourceOffset as bigint)).toBeLessThanOrEqual(commits.get(p.partition) as bigint);
       expect(BigInt(p.offset)).toBeLessThanOrEqual(BigInt(p.sourceOffset as bigint));

@@ -11,8 +11,8 @@ export type CodecErrorCode =
   | 'CODEC_STRING_TOO_LONG'
   | 'CODEC_NULL_FIELD';
 
-/** The MM2 record kinds the codecs know. */
-export type CodecRecordKind = 'checkpoint' | 'offset-sync' | 'heartbeat';
+/** The record kinds the codecs know: MM2's three, and MirrorKit's consumer progress. */
+export type CodecRecordKind = 'checkpoint' | 'offset-sync' | 'heartbeat' | 'progress';
 
 /** A record that cannot be encoded or decoded; names the record kind, the field and the problem. */
 export class MirrorKitCodecError extends MirrorKitError {

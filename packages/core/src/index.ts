@@ -75,6 +75,15 @@ export type {
   PositionProblemKind,
 } from './failover/failover-position.js';
 export {
+  applyFingerprintScans,
+  type FingerprintScan,
+  type FingerprintSearch,
+  type FingerprintSearchOptions,
+  fingerprintSearches,
+  type WantedRecord,
+} from './failover/fingerprint-match.js';
+export { refineByFingerprint, scanFingerprints } from './failover/fingerprint-scan.js';
+export {
   latestSyncs,
   proveBack,
   type ReplicationLag,
@@ -82,6 +91,20 @@ export {
   syncKey,
   translateBack,
 } from './failover/offset-sync-math.js';
+export {
+  decodeProgress,
+  encodeProgress,
+  PROGRESS_TOPIC,
+  PROGRESS_VERSION,
+} from './failover/progress-codec.js';
+export { type ProgressRecords, readProgressRecords } from './failover/progress-reader.js';
+export {
+  FINGERPRINT_METADATA_PREFIX,
+  type FingerprintedRecord,
+  fingerprintFromMetadata,
+  fingerprintMetadata,
+  recordFingerprint,
+} from './failover/record-fingerprint.js';
 export {
   commitGroupOffsets,
   fetchCommittedOffsets,
@@ -149,7 +172,7 @@ export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { ORIGIN_HEADER, type StampableMessage, stampOrigin } from './origin-stamp.js';
 export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';
 export { policyFromConfig } from './policy-from-config.js';
-export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync } from './records.js';
+export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync, ProgressRecord } from './records.js';
 export {
   MirrorKitRegionKeyError,
   parseRegionKey,
@@ -177,6 +200,7 @@ export {
   readTopicToEnd,
   TopicReaderError,
   type TopicReaderErrorCode,
+  visitTopicToEnd,
 } from './topic-reader.js';
 export {
   type GroupCheckpoint,

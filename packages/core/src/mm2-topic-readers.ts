@@ -62,7 +62,8 @@ export function summarizeCheckpointGroups(records: readonly TimedCheckpoint[]): 
 /** Keeps the first few skip reasons: enough to diagnose, bounded for a topic full of junk. */
 const SKIP_REASONS = 10;
 
-function decodeAll<T>(
+/** Decodes `records` with `decode`; records it refuses are counted and skipped, never fatal. */
+export function decodeAll<T>(
   records: readonly ReadRecord[],
   kind: CodecRecordKind,
   decode: (key: Buffer, value: Buffer) => T,
@@ -112,7 +113,7 @@ export async function readCheckpointTopic(
 }
 
 /** Null for a missing topic: for the readers whose callers treat "no such flow" as an answer. */
-async function unlessUnknownTopic<T>(read: () => Promise<T>): Promise<T | null> {
+export async function unlessUnknownTopic<T>(read: () => Promise<T>): Promise<T | null> {
   try {
     return await read();
   } catch (error) {

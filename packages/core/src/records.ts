@@ -44,3 +44,23 @@ export interface EncodedRecord {
   readonly key: Buffer;
   readonly value: Buffer;
 }
+
+/**
+ * Where a consumer group is on one partition of its active cluster, as the MirrorKit consumer (or
+ * a plain kafkajs consumer through the client's helper) writes it to each DR cluster's
+ * `mirrorkit-progress.internal`: fresher than MM2's checkpoints, and exact through the fingerprint.
+ */
+export interface ProgressRecord {
+  /** The alias of the cluster the group was reading (the one a failover leaves). */
+  readonly sourceCluster: string;
+  readonly consumerGroupId: string;
+  /** The topic on the source cluster. */
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset after the last record the group processed: the next one it would be handed. */
+  readonly nextOffset: bigint;
+  /** The {@link recordFingerprint} of the record at `nextOffset - 1`. */
+  readonly fingerprint: string;
+  /** When the consumer wrote it (ms since the epoch, its own clock). */
+  readonly writtenAtMs: bigint;
+}

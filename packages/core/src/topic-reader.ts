@@ -32,6 +32,10 @@ export interface ReadTopicOptions {
   maxBytesPerPartition?: number;
   /** Where to start per partition; partitions not listed start at their earliest offset. */
   startOffsets?: ReadonlyMap<number, bigint>;
+  /** Only these partitions. Default: every partition. */
+  partitions?: readonly number[];
+  /** Where to stop per partition (exclusive), where that comes before the end. */
+  stopOffsets?: ReadonlyMap<number, bigint>;
 }
 
 function isRetriable(error: unknown): boolean {
@@ -56,11 +60,27 @@ export async function readTopicToEnd(
   topic: string,
   options: ReadTopicOptions = {},
 ): Promise<ReadRecord[]> {
+  const records: ReadRecord[] = [];
+  await visitTopicToEnd(kafka, topic, options, (record) => {
+    records.push(record);
+  });
+  return records;
+}
+
+/**
+ * {@link readTopicToEnd} that hands each record to `visit` instead of keeping it: for reads too
+ * long to hold in memory.
+ */
+export async function visitTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  options: ReadTopicOptions,
+  visit: (record: ReadRecord) => void,
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const maxBytes = options.maxBytesPerPartition ?? 1024 * 1024;
   const cluster = clusterOf(kafka, (detail) => new TopicReaderError('READER_UNSUPPORTED_CLIENT', detail));
   const Batch = kafkajsBatch();
-  const records: ReadRecord[] = [];
   await cluster.connect();
   try {
     try {
@@ -77,10 +97,12 @@ export async function readTopicToEnd(
       }
       throw error;
     }
-    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
-    if (partitions.length === 0) {
+    const all = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
+    const partitions = options.partitions ? all.filter((p) => options.partitions?.includes(p)) : all;
+    if (all.length === 0) {
       throw new TopicReaderError('READER_UNKNOWN_TOPIC', `topic "${topic}" does not exist on this cluster`);
     }
+    if (partitions.length === 0) return;
     const offsets = async (fromBeginning: boolean): Promise<Map<number, bigint>> => {
       const [result] = await cluster.fetchTopicsOffset([
         { topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning },
@@ -97,7 +119,9 @@ export async function readTopicToEnd(
     }
 
     for (const partition of partitions) {
-      const end = ends.get(partition) ?? 0n;
+      const last = ends.get(partition) ?? 0n;
+      const stop = options.stopOffsets?.get(partition);
+      const end = stop !== undefined && stop < last ? stop : last;
       while ((next.get(partition) ?? 0n) < end) {
         if (Date.now() > deadline) {
           throw new TopicReaderError(
@@ -125,7 +149,7 @@ export async function readTopicToEnd(
           for (const message of batch.messages) {
             const offset = BigInt(message.offset);
             if (offset >= end) break;
-            records.push({
+            visit({
               topic,
               partition,
               offset,
@@ -154,5 +178,4 @@ export async function readTopicToEnd(
   } finally {
     await cluster.disconnect().catch(() => undefined);
   }
-  return records;
 }

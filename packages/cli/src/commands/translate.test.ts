@@ -205,7 +205,7 @@ describe('planPositions (failback)', () => {
     );
     expect(readSyncs).toHaveBeenCalledWith({}, policy, 'us-east', 3000);
     expect(plan.positions).toEqual([
-      { topic: 'orders', partition: 0, offset: 41n, basis: 'offset-sync', sourceOffset: 45n, mayReplay: 6n },
+      { topic: 'orders', partition: 0, offset: 41n, basis: 'offset-sync', sourceOffset: 45n, replayBound: 6n },
     ]);
   });
 });
@@ -217,5 +217,5 @@ function at(
   basis: TranslateResult['positions'][number]['basis'],
   sourceOffset: bigint | null = null,
 ) {
-  return { topic, partition, offset, basis, sourceOffset, mayReplay: null };
+  return { topic, partition, offset, basis, sourceOffset, replayBound: null };
 }

@@ -83,7 +83,7 @@ export function formatTranslate(result: TranslateResult, colors: Palette): strin
       p.sourceOffset === null ? '-' : p.sourceOffset.toString(),
       p.offset.toString(),
       p.basis,
-      p.mayReplay === null ? 'unbounded' : p.mayReplay.toString(),
+      p.replayBound === null ? 'unbounded' : p.replayBound.toString(),
       p.checkpointAgeMs === null ? '-' : duration(p.checkpointAgeMs),
     ]),
   ];

@@ -125,7 +125,9 @@ describe('planFailover', () => {
         { topic: 'orders', partition: 1, upstreamOffset: 50n, downstreamOffset: 40n },
       ],
     });
-    expect(plan.positions.map((p) => [p.partition, p.offset, p.basis, p.sourceOffset, p.mayReplay])).toEqual([
+    expect(
+      plan.positions.map((p) => [p.partition, p.offset, p.basis, p.sourceOffset, p.replayBound]),
+    ).toEqual([
       // sync (120 -> 118), commit 130 on the copy: processed 120, resume at 121; copy records 119..129 were processed.
       [0, 121n, 'offset-sync', 130n, 11n],
       // no sync old enough to prove anything for partition 1: from the beginning
@@ -147,6 +149,8 @@ describe('planFailover', () => {
         { topic: 'orders', partition: 0, upstreamOffset: 121n, downstreamOffset: 135n },
       ],
     });
-    expect(plan.positions.map((p) => [p.offset, p.basis, p.mayReplay])).toEqual([[121n, 'offset-sync', 11n]]);
+    expect(plan.positions.map((p) => [p.offset, p.basis, p.replayBound])).toEqual([
+      [121n, 'offset-sync', 11n],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { OffsetSync } from '../records.js';
+import type { OffsetSync, ProgressRecord } from '../records.js';
 import type { ReplicationPolicy } from '../replication-policy.js';
 import type { FailoverPlan, FailoverPosition, PositionBasis, PositionProblem } from './failover-position.js';
 import { proveBack } from './offset-sync-math.js';
@@ -29,8 +29,19 @@ export interface FailoverPlanInput {
   readonly policy: ReplicationPolicy;
   /** Every partition the group will read on `to`: remote copies, `to`'s own topics, third clusters' copies. */
   readonly partitions: readonly PartitionBounds[];
-  /** The group's latest checkpoint per remote partition on `to` (`<from>.checkpoints.internal`). */
-  readonly checkpoints: readonly (PartitionOffset & { readonly upstreamOffset: bigint })[];
+  /**
+   * The group's latest checkpoint per remote partition on `to` (`<from>.checkpoints.internal`),
+   * with the commit metadata MM2 copied (where a fingerprint may ride).
+   */
+  readonly checkpoints: readonly (PartitionOffset & {
+    readonly upstreamOffset: bigint;
+    readonly metadata?: string;
+  })[];
+  /**
+   * The group's latest progress records on `to` (`mirrorkit-progress.internal`), one per partition
+   * it read on `from`; records of other clusters are ignored. Used by {@link fingerprintSearches}.
+   */
+  readonly progress?: readonly ProgressRecord[];
   /** The group's committed offsets on `to`. */
   readonly committed: readonly PartitionOffset[];
   /**
@@ -84,7 +95,7 @@ export function planFailover(input: FailoverPlanInput): FailoverPlan {
       basis: PositionBasis,
       offset: bigint,
       sourceOffset: bigint | null,
-      mayReplay: bigint | null,
+      replayBound: bigint | null,
     ): FailoverPosition | undefined => {
       const at = `${bounds.topic}[${bounds.partition}]`;
       if (offset < 0n || offset > bounds.highWatermark) {
@@ -121,10 +132,10 @@ export function planFailover(input: FailoverPlanInput): FailoverPlan {
           offset: bounds.logStart,
           basis,
           sourceOffset,
-          mayReplay,
+          replayBound,
         };
       }
-      return { topic: bounds.topic, partition: bounds.partition, offset, basis, sourceOffset, mayReplay };
+      return { topic: bounds.topic, partition: bounds.partition, offset, basis, sourceOffset, replayBound };
     };
     const fallback = (): FailoverPosition => ({
       topic: bounds.topic,
@@ -132,7 +143,7 @@ export function planFailover(input: FailoverPlanInput): FailoverPlan {
       offset: rule === 'earliest' ? bounds.logStart : bounds.highWatermark,
       basis: rule,
       sourceOffset: null,
-      mayReplay: null,
+      replayBound: null,
     });
 
     const checkpoint = checkpoints.get(key);

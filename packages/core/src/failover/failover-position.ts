@@ -6,6 +6,13 @@ export type PositionBasis =
   | 'offset-sync'
   /** The group's own commit on the target (its own topics, third clusters' copies, MM2's group sync). */
   | 'committed'
+  /**
+   * The record after the one a progress record names: the group's progress, written by the
+   * consumer to this cluster, fingerprinted the last record it processed, found here.
+   */
+  | 'progress'
+  /** The record after the one the fingerprint in a checkpoint's commit metadata names, found here. */
+  | 'fingerprint'
   /** Nothing usable: the partition's first record (the default rule). */
   | 'earliest'
   /** Nothing usable and the user chose `latest`: the partition's end. */
@@ -23,9 +30,10 @@ export interface FailoverPosition {
   readonly sourceOffset: bigint | null;
   /**
    * At most this many records from `offset` on were already processed and will be handed again,
-   * where the inputs prove a bound (offset syncs); null when nothing bounds it.
+   * where the inputs prove a bound (offset syncs; a fingerprint found once: 0); null when nothing
+   * bounds it.
    */
-  readonly mayReplay: bigint | null;
+  readonly replayBound: bigint | null;
 }
 
 /** What was wrong with a candidate position, and what was done about it. */
@@ -35,7 +43,13 @@ export type PositionProblemKind =
   /** Past the partition's end (the remote topic was recreated, say): not used. */
   | 'above-high-watermark'
   /** Negative: not an offset. Not used. */
-  | 'negative';
+  | 'negative'
+  /**
+   * A progress record or checkpoint named the group's last record by fingerprint, and no record in
+   * the searched range has it (not replicated yet, or changed on the way): the conservative
+   * position stands.
+   */
+  | 'fingerprint-unmatched';
 
 /** A candidate position the planner clamped or refused; every one is reported. */
 export interface PositionProblem {

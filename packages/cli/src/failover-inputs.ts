@@ -1,15 +1,20 @@
 import {
   type FailoverPlan,
+  type FailoverPlanInput,
   type GroupCheckpoint,
   latestGroupCheckpoints,
   type PartitionBounds,
+  PROGRESS_TOPIC,
+  type ProgressRecord,
   planFailover,
   readCheckpointRecords,
   readOffsetSyncs,
+  readProgressRecords,
+  refineByFingerprint,
   summarizeCheckpointGroups,
 } from '@mirrorkit/core';
 import { MirrorKitCliError } from './cli-error.js';
-import type { ClusterAccess } from './cluster-access.js';
+import { type ClusterAccess, oneLine } from './cluster-access.js';
 import type { CommittedOffset } from './group-inspection.js';
 
 /** A group's checkpoints for the flow `from -> to`, as read on `to`. */
@@ -52,19 +57,80 @@ export async function readGroupCheckpoints(
   return { checkpointsTopic: read.topic, checkpoints, skippedRecords: read.skipped };
 }
 
+/** What the group's progress records on the target gave the plan. */
+export interface ProgressRead {
+  /** The progress topic read on the target. */
+  readonly topic: string;
+  /** False when it does not exist there: no MirrorKit consumer wrote progress to that cluster. */
+  readonly found: boolean;
+  /** The group's latest progress records there for partitions it read on the cluster it leaves. */
+  readonly records: number;
+  /** Records in the topic that were not progress records of this version (skipped). */
+  readonly skippedRecords: number;
+  /** When the newest of `records` was written (ms since the epoch, the consumer's clock); null if none. */
+  readonly newestWrittenAtMs: number | null;
+  /** Why the topic could not be read (the plan then stands on checkpoints alone); null when it was. */
+  readonly error: string | null;
+}
+
+/** Core's plan for the group, made exact where a fingerprint allows, and what the progress read found. */
+export interface PlannedPositions extends FailoverPlan {
+  readonly progress: ProgressRead;
+}
+
+/**
+ * The group's progress records on `to` for partitions it read on `from`. A failed read is not
+ * fatal: without progress the plan is the conservative one (checkpoints, possibly refined by their
+ * fingerprints), which never skips a record; the failure is reported instead.
+ */
+async function readGroupProgress(
+  access: ClusterAccess,
+  options: { group: string; from: string; to: string },
+): Promise<{ records: readonly ProgressRecord[]; read: ProgressRead }> {
+  const none = { topic: PROGRESS_TOPIC, records: 0, skippedRecords: 0, newestWrittenAtMs: null };
+  try {
+    const read = await readProgressRecords(access.kafka(options.to), {
+      group: options.group,
+      timeoutMs: access.timeoutMs * 3,
+    });
+    if (read === null) return { records: [], read: { ...none, found: false, error: null } };
+    const records = read.records.filter((r) => r.sourceCluster === options.from);
+    const newest = records.reduce<bigint | null>(
+      (max, r) => (max === null || r.writtenAtMs > max ? r.writtenAtMs : max),
+      null,
+    );
+    return {
+      records,
+      read: {
+        topic: read.topic,
+        found: true,
+        records: records.length,
+        skippedRecords: read.skipped,
+        newestWrittenAtMs: newest === null ? null : Number(newest),
+        error: null,
+      },
+    };
+  } catch (error) {
+    return { records: [], read: { ...none, found: true, error: oneLine(error) } };
+  }
+}
+
 /**
  * Gathers the rest of what core's failover planner decides from and asks it: the partitions the
  * group will read on `to` (the checkpointed topics, the topics it has commits for there and, on
- * failback, the originals of the copies it read on `from`) with their bounds, and, when it read
- * such copies, the forward flow's offset syncs. The rule itself is core's, shared with the client.
+ * failback, the originals of the copies it read on `from`) with their bounds, the group's progress
+ * records there, and, when it read such copies, the forward flow's offset syncs. Then core makes
+ * the plan exact where a progress record or a checkpoint's commit metadata names the group's last
+ * record by fingerprint and that record is found on `to`. The rules are core's, shared with the
+ * client; nothing here decides a position.
  */
 export async function planPositions(
   access: ClusterAccess,
-  options: { from: string; to: string; noPosition: 'earliest' | 'latest' },
+  options: { group: string; from: string; to: string; noPosition: 'earliest' | 'latest' },
   checkpoints: readonly GroupCheckpoint[],
   committedOnTarget: readonly CommittedOffset[],
   committedOnSource: readonly CommittedOffset[],
-): Promise<FailoverPlan> {
+): Promise<PlannedPositions> {
   const { from, to } = options;
   const { policy } = access.config;
   const copiesOfTarget = committedOnSource.filter((c) => policy.topicSource(c.topic) === to);
@@ -97,7 +163,8 @@ export async function planPositions(
       : ((await access.call(to, 'reading offset syncs', () =>
           readOffsetSyncs(access.kafka(to), policy, from, access.timeoutMs * 3),
         )) ?? []);
-  return planFailover({
+  const progress = await readGroupProgress(access, options);
+  const input: FailoverPlanInput = {
     from,
     to,
     policy,
@@ -107,10 +174,19 @@ export async function planPositions(
       partition: o.partition,
       offset: o.targetOffset,
       upstreamOffset: o.sourceOffset,
+      metadata: o.metadata,
     })),
+    progress: progress.records,
     committed: committedOnTarget,
     committedOnFrom: copiesOfTarget,
     offsetSyncs,
     noPosition: options.noPosition,
-  });
+  };
+  const conservative = planFailover(input);
+  // Read failures inside the scan come back as fingerprint-unmatched problems on a conservative
+  // position; only a failure to reach `to` at all ends up here.
+  const plan = await access.call(to, "looking for the group's last records", () =>
+    refineByFingerprint(access.kafka(to), conservative, input, { timeoutMs: access.timeoutMs * 3 }),
+  );
+  return { ...plan, progress: progress.read };
 }

@@ -27,3 +27,4 @@ export type { FailoverResult, FailoverResultPosition, FailoverStep } from './com
 export type { FlowStatus, StatusResult } from './commands/status.js';
 export type { TranslateResult } from './commands/translate.js';
 export type { ValidateResult, Verdict } from './commands/validate.js';
+export type { ProgressRead } from './failover-inputs.js';

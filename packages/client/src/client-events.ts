@@ -18,11 +18,13 @@ export interface FailoverReport {
   /**
    * Where the group resumed: every partition it reads on `to`, from core's failover planner —
    * checkpoints for the remote copies of `from`'s topics, the group's own commits on `to`'s topics
-   * and third clusters' copies, else the no-position rule. Each was checked against what the
-   * partition holds before it was committed.
+   * and third clusters' copies, else the no-position rule — then moved to the record after the
+   * group's last one where a progress record or the checkpoint's metadata fingerprinted it and the
+   * copy holds it (basis `progress` / `fingerprint`). Each was checked against what the partition
+   * holds before it was committed; `replayBound` says the most it can hand again.
    */
   readonly positions: readonly FailoverPosition[];
-  /** Partitions of `from`'s remote copies that no checkpoint covered (they start by the rule). */
+  /** Partitions of `from`'s remote copies that nothing placed (no checkpoint, no progress): they start by the rule. */
   readonly partitionsWithoutCheckpoint: number;
   readonly noCheckpointRule: 'earliest' | 'latest';
   /** Positions the planner clamped (below the log start) or refused (past the end, negative). */
@@ -31,6 +33,8 @@ export interface FailoverReport {
   readonly lostRecords: bigint;
   /** Checkpoint records that could not be decoded and were skipped. */
   readonly skippedCheckpointRecords: number;
+  /** Progress records that could not be decoded (corrupt, another version) and were skipped. */
+  readonly skippedProgressRecords: number;
   /** False when the group already had active members on `to`, so their offsets were kept. */
   readonly committed: boolean;
 }

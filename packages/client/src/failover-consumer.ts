@@ -7,9 +7,12 @@ import {
   GroupOffsetsError,
   type PartitionBounds,
   type PartitionOffset,
+  type ProgressRecord,
   planFailover,
   readCheckpoints,
   readOffsetSyncs,
+  readProgressRecords,
+  refineByFingerprint,
   remoteTopicPattern,
   UndecodablePartitionHold,
 } from '@mirrorkit/core';
@@ -22,6 +25,7 @@ import type { ConsumerEvents, FailoverReport } from './client-events.js';
 import { raceDeadline } from './deadline.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { type MessageOrigin, messageOrigin } from './message-origin.js';
+import { ProgressWriter } from './progress-writer.js';
 
 /** Options of {@link MirrorKitConsumer}. */
 export interface MirrorKitConsumerOptions {
@@ -65,6 +69,16 @@ export interface MirrorKitConsumerOptions {
   checkpointTimeoutMs?: number;
   /** kafkajs consumer settings (sessionTimeout, maxBytes, …) applied on every cluster. */
   kafkajs?: Omit<ConsumerConfig, 'groupId'>;
+  /**
+   * Progress records: where the group is on each partition, with the fingerprint of the last record
+   * it processed, written every `intervalMs` (default 200) to each DR cluster's `topic` (default
+   * `mirrorkit-progress.internal`, created compacted on first use). A failover reads them on its
+   * target and resumes right after that record on the copy instead of at MM2's checkpoint, which
+   * trails by up to `emit.checkpoints.interval.seconds` and `offset.lag.max` records; before it
+   * plans, the failing-over instance writes its own final positions there. On by default;
+   * `false` turns it off (the group needs Create and Write on the topic of every DR cluster).
+   */
+  progress?: false | { intervalMs?: number; topic?: string; searchLimit?: number };
 }
 
 /** What to consume: logical topic names, and whether their remote copies come too. */
@@ -138,6 +152,10 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
   #retryTimer: NodeJS.Timeout | null = null;
   // A batch that does not decode holds its partition (reported as an 'error'), not the consumer.
   readonly #hold = new UndecodablePartitionHold({ onHeld: (error) => this.emit('error', error) });
+  readonly #progress: ProgressWriter | null;
+  /** Handlers running now, and who waits for them to finish. */
+  #handling = 0;
+  #idleWaiters: (() => void)[] = [];
 
   /** @internal Use `MirrorKit.consumer()`. */
   constructor(config: ResolvedConfig, monitor: HealthMonitor, options: MirrorKitConsumerOptions) {
@@ -152,6 +170,17 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     this.#monitor = monitor;
     this.#active = config.activeCluster;
     this.#homeCluster = config.activeCluster;
+    const progress = options.progress === false ? null : (options.progress ?? {});
+    this.#progress =
+      progress === null || config.aliases.length < 2
+        ? null
+        : new ProgressWriter(config, {
+            groupId: options.groupId,
+            source: this.#active,
+            ...(progress.intervalMs === undefined ? {} : { intervalMs: progress.intervalMs }),
+            ...(progress.topic === undefined ? {} : { topic: progress.topic }),
+            onError: (error) => this.emit('error', error),
+          });
     new AutomaticFailover(config, monitor, options, {
       active: () => this.#active,
       ready: () => this.#run !== null && !this.#closed && !this.#failingOver,
@@ -235,6 +264,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     this.#run = run;
     await this.#locked(() => this.#startOn(this.#active, this.#subscription?.fromBeginning ?? false));
     this.#startWatcher();
+    this.#progress?.start();
     if (this.#options.automaticFailover) this.#monitor.start();
   }
 
@@ -256,6 +286,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       );
     };
     const { eachMessage, eachBatch } = run;
+    const progress = this.#progress;
     // Origins depend only on the topic: computed once per topic, not per record.
     const origins = new Map<string, MessageOrigin>();
     const originOf = (topic: string): MessageOrigin => {
@@ -275,28 +306,73 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       eachMessage: eachMessage
         ? async (payload) => {
             if (epoch !== this.#epoch) stale();
-            await eachMessage({
-              topic: payload.topic,
-              partition: payload.partition,
-              message: payload.message,
-              heartbeat: payload.heartbeat,
-              pause: payload.pause,
-              cluster: alias,
-              origin: originOf(payload.topic),
-            });
+            this.#handling++;
+            try {
+              await eachMessage({
+                topic: payload.topic,
+                partition: payload.partition,
+                message: payload.message,
+                heartbeat: payload.heartbeat,
+                pause: payload.pause,
+                cluster: alias,
+                origin: originOf(payload.topic),
+              });
+              progress?.processed(payload.topic, payload.partition, payload.message, alias);
+            } finally {
+              this.#handlerDone();
+            }
           }
         : undefined,
       eachBatch: eachBatch
         ? async (payload) => {
             if (epoch !== this.#epoch) stale();
-            await eachBatch({
-              ...payload,
-              cluster: alias,
-              origin: originOf(payload.batch.topic),
-            });
+            this.#handling++;
+            try {
+              const { batch } = payload;
+              // What the handler resolved is what it processed; finding each offset's record walks
+              // the batch once, as resolves only move forward.
+              let at = 0;
+              const resolveOffset = (offset: string): void => {
+                payload.resolveOffset(offset);
+                if (!progress) return;
+                while (
+                  at < batch.messages.length &&
+                  BigInt(batch.messages[at]?.offset ?? '0') < BigInt(offset)
+                )
+                  at++;
+                const message = batch.messages[at];
+                if (message && message.offset === offset)
+                  progress.processed(batch.topic, batch.partition, message, alias);
+              };
+              await eachBatch({
+                ...payload,
+                resolveOffset,
+                cluster: alias,
+                origin: originOf(payload.batch.topic),
+              });
+              const last = batch.messages[batch.messages.length - 1];
+              if (last && run.eachBatchAutoResolve !== false)
+                progress?.processed(batch.topic, batch.partition, last, alias);
+            } finally {
+              this.#handlerDone();
+            }
           }
         : undefined,
     };
+  }
+
+  /** A handler finished: the last one wakes {@link #handlersIdle}'s waiters. */
+  #handlerDone(): void {
+    if (--this.#handling > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Settles once no handler runs. */
+  #handlersIdle(): Promise<void> {
+    if (this.#handling === 0) return Promise.resolve();
+    return new Promise((resolveIdle) => this.#idleWaiters.push(resolveIdle));
   }
 
   async #startOn(alias: string, fromBeginning: boolean): Promise<void> {
@@ -404,6 +480,15 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
           if (!this.#monitor.isUnhealthy(from))
             await raceDeadline(stopping, this.#options.stopTimeoutMs ?? 3000, () => undefined);
         }
+        // A handler that started before the switch is processing its record: let it finish (up to
+        // the stop timeout), so its record is part of the final progress and is not handed again
+        // on the target while it is still being processed here.
+        await raceDeadline(this.#handlersIdle(), this.#options.stopTimeoutMs ?? 3000, () => undefined);
+        // This instance's last positions go to the target before anyone plans there; a failure only
+        // makes the plan less exact (an older progress record, or the checkpoint).
+        await this.#progress?.flush(target).catch((error: unknown) => {
+          this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        });
         const stoppedAt = Date.now();
         const translation = await this.#translate(from, target, kind);
         const positions = translation.plan.positions;
@@ -412,6 +497,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         const committed = await this.#commit(target, positions);
         const committedAt = Date.now();
         this.#active = target;
+        await this.#progress?.switchSource(target);
         await this.#startOn(target, this.#subscription?.fromBeginning ?? false);
         const report: FailoverReport = {
           steps: {
@@ -427,12 +513,15 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
           durationMs: Date.now() - started,
           positions,
           partitionsWithoutCheckpoint: positions.filter(
-            (p) => this.#config.policy.topicSource(p.topic) === from && p.basis !== 'checkpoint',
+            (p) =>
+              this.#config.policy.topicSource(p.topic) === from &&
+              (p.basis === 'earliest' || p.basis === 'latest'),
           ).length,
           noCheckpointRule: this.#options.noCheckpoint ?? 'earliest',
           problems: translation.plan.problems,
           lostRecords: translation.plan.lostRecords,
           skippedCheckpointRecords: translation.skipped,
+          skippedProgressRecords: translation.skippedProgress,
           committed,
         };
         this.#switchAttempts = 0;
@@ -505,7 +594,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     from: string,
     target: string,
     kind: 'failover' | 'failback',
-  ): Promise<{ plan: FailoverPlan; skipped: number }> {
+  ): Promise<{ plan: FailoverPlan; skipped: number; skippedProgress: number }> {
     const policy = this.#config.policy;
     const groupId = this.#options.groupId;
     const kafka: Kafka = this.#config.kafka(target);
@@ -531,6 +620,18 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       // checkpoints in the reverse flow: the forward flow's offset syncs may still place it.
       if (kind !== 'failback' || !missing) throw failure;
       noReverseFlow = failure;
+    }
+    const settings = this.#options.progress === false ? undefined : this.#options.progress;
+    let progress: readonly ProgressRecord[] = [];
+    let skippedProgress = 0;
+    if (this.#progress) {
+      const read = await readProgressRecords(kafka, {
+        group: groupId,
+        ...(settings?.topic === undefined ? {} : { topic: settings.topic }),
+        timeoutMs,
+      });
+      progress = read?.records ?? [];
+      skippedProgress = read?.skipped ?? 0;
     }
     const topics = await this.matchingTopics(target);
     const partitions: PartitionBounds[] = [];
@@ -564,7 +665,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     // group; with neither, nothing proves where it is: refused rather than guessed.
     if (noReverseFlow && (committedOnFrom.length === 0 || (offsetSyncs ?? []).length === 0))
       throw noReverseFlow;
-    const plan = planFailover({
+    const input = {
       from,
       to: target,
       policy,
@@ -574,13 +675,19 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
         partition: c.partition,
         offset: c.targetOffset,
         upstreamOffset: c.sourceOffset,
+        metadata: c.metadata,
       })),
+      progress,
       committed,
       committedOnFrom,
       offsetSyncs: offsetSyncs ?? [],
       noPosition: this.#options.noCheckpoint ?? 'earliest',
+    };
+    const plan = await refineByFingerprint(kafka, planFailover(input), input, {
+      timeoutMs,
+      ...(settings?.searchLimit === undefined ? {} : { maxRecords: settings.searchLimit }),
     });
-    return { plan, skipped };
+    return { plan, skipped, skippedProgress };
   }
 
   /** Commits `positions` for the group on `target`, unless members there already own the group. */
@@ -639,6 +746,7 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
       const limit = reachable ? 60_000 : (this.#options.stopTimeoutMs ?? 3000);
       if (inner) await raceDeadline(inner.disconnect(), limit, () => undefined).catch(() => undefined);
     });
+    await this.#progress?.close();
     await this.#monitor.stop();
   }
 }

@@ -48,10 +48,12 @@ export {
   type MirrorKitProducerOptions,
   type ProducerSwitch,
 } from './failover-producer.js';
+export { type FingerprintedCommit, fingerprintedCommit } from './fingerprinted-commit.js';
 export { HealthMonitor, type HealthMonitorEvents, type HealthMonitorOptions } from './health-monitor.js';
 export type { MessageOrigin } from './message-origin.js';
 export { messageOrigin } from './message-origin.js';
 export { MirrorKit } from './mirror-kit.js';
+export { ProgressWriter, type ProgressWriterOptions } from './progress-writer.js';
 // The split-brain guard's rule, for those who want to see why a failover was held.
 export {
   DEFAULT_SILENCE_MS,

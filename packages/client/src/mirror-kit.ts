@@ -7,6 +7,7 @@ import {
 import { MirrorKitConsumer, type MirrorKitConsumerOptions } from './failover-consumer.js';
 import { MirrorKitProducer, type MirrorKitProducerOptions } from './failover-producer.js';
 import { HealthMonitor, type HealthMonitorOptions } from './health-monitor.js';
+import { ProgressWriter, type ProgressWriterOptions } from './progress-writer.js';
 
 /**
  * The entry point: validates the configuration once and creates region-aware consumers and
@@ -44,6 +45,15 @@ export class MirrorKit {
   /** A failover-aware consumer; `health` tunes its monitor for automatic failover. */
   consumer(options: MirrorKitConsumerOptions & { health?: HealthMonitorOptions }): MirrorKitConsumer {
     return new MirrorKitConsumer(this.#config, this.healthMonitor(options.health), options);
+  }
+
+  /**
+   * A writer of progress records for a plain kafkajs consumer (the MirrorKit consumer runs its
+   * own): after each processed record, `processed(topic, partition, message)`; `mirrorkit failover`
+   * then resumes the group right after the last one on the DR cluster.
+   */
+  progressWriter(options: ProgressWriterOptions): ProgressWriter {
+    return new ProgressWriter(this.#config, options);
   }
 
   /** A failover-aware producer; `health` tunes its monitor for automatic failover. */

@@ -80,6 +80,7 @@ export {
   type FingerprintSearch,
   type FingerprintSearchOptions,
   fingerprintSearches,
+  narrowByTimestamp,
   type WantedRecord,
 } from './failover/fingerprint-match.js';
 export { refineByFingerprint, scanFingerprints } from './failover/fingerprint-scan.js';
@@ -101,8 +102,9 @@ export { type ProgressRecords, readProgressRecords } from './failover/progress-r
 export {
   FINGERPRINT_METADATA_PREFIX,
   type FingerprintedRecord,
-  fingerprintFromMetadata,
   fingerprintMetadata,
+  identityFromMetadata,
+  type RecordIdentity,
   recordFingerprint,
 } from './failover/record-fingerprint.js';
 export {
@@ -190,6 +192,7 @@ export { count, duration, type Palette, palette, textTable } from './text-table.
 export {
   type CreateTopicsAndWaitOptions,
   createTopicsAndWait,
+  defaultReplicationFactor,
   ensureInternalTopic,
   TopicAdminError,
   type TopicAdminErrorCode,

@@ -61,6 +61,11 @@ export interface ProgressRecord {
   readonly nextOffset: bigint;
   /** The {@link recordFingerprint} of the record at `nextOffset - 1`. */
   readonly fingerprint: string;
+  /**
+   * That record's timestamp (ms): MM2 keeps it, so the broker's time index finds where on the copy
+   * to start looking, instead of reading from the checkpoint on.
+   */
+  readonly recordTimestamp: bigint;
   /** When the consumer wrote it (ms since the epoch, its own clock). */
   readonly writtenAtMs: bigint;
 }

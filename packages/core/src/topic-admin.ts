@@ -1,4 +1,4 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
 import { MirrorKitError } from './errors.js';
 
 /** Codes of {@link TopicAdminError}. */
@@ -172,4 +172,33 @@ export async function ensureInternalTopic(
     ],
   });
   return true;
+}
+
+/**
+ * The replication factor the cluster gives a topic created without one (`default.replication.factor`
+ * of a broker), at most its broker count. kafkajs's CreateTopics predates the "broker default"
+ * value -1, so a topic created "with the cluster's settings" must be given this number.
+ */
+export async function defaultReplicationFactor(admin: Admin): Promise<number> {
+  // From the default export: Node's ESM loader does not see this enum of the CommonJS kafkajs as a
+  // named export.
+  const { ConfigResourceTypes } = kafkajs;
+  const { brokers } = await admin.describeCluster();
+  const broker = brokers[0];
+  if (!broker) return 1;
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [
+      {
+        type: ConfigResourceTypes.BROKER,
+        name: String(broker.nodeId),
+        configNames: ['default.replication.factor'],
+      },
+    ],
+  });
+  const value = Number(
+    described.resources[0]?.configEntries.find((e) => e.configName === 'default.replication.factor')
+      ?.configValue,
+  );
+  return Number.isInteger(value) && value > 0 ? Math.min(value, brokers.length) : Math.min(3, brokers.length);
 }

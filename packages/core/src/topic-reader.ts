@@ -63,19 +63,20 @@ export async function readTopicToEnd(
   const records: ReadRecord[] = [];
   await visitTopicToEnd(kafka, topic, options, (record) => {
     records.push(record);
+    return true;
   });
   return records;
 }
 
 /**
  * {@link readTopicToEnd} that hands each record to `visit` instead of keeping it: for reads too
- * long to hold in memory.
+ * long to hold in memory. `visit` returning false stops the read of that record's partition.
  */
 export async function visitTopicToEnd(
   kafka: Kafka,
   topic: string,
   options: ReadTopicOptions,
-  visit: (record: ReadRecord) => void,
+  visit: (record: ReadRecord) => boolean | undefined,
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const maxBytes = options.maxBytesPerPartition ?? 1024 * 1024;
@@ -146,10 +147,11 @@ export async function visitTopicToEnd(
           const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
           if (!data) continue;
           const batch = new Batch(topic, fetchOffset.toString(), data);
+          let stopped = false;
           for (const message of batch.messages) {
             const offset = BigInt(message.offset);
             if (offset >= end) break;
-            visit({
+            const more = visit({
               topic,
               partition,
               offset,
@@ -158,7 +160,12 @@ export async function visitTopicToEnd(
               value: message.value,
               headers: message.headers ?? {},
             });
+            if (more === false) {
+              stopped = true;
+              break;
+            }
           }
+          if (stopped) break;
           // lastOffset() covers batches emptied by compaction or made of control records, so the
           // read always moves forward.
           if (!batch.isEmptyIncludingFiltered()) next.set(partition, BigInt(batch.lastOffset()) + 1n);

@@ -6,15 +6,22 @@ import {
   type GroupCheckpoint,
   GroupOffsetsError,
   type Palette,
+  type PositionProblem,
   textTable,
 } from '@mirrorkit/core';
 import { numberFlag, stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT, MirrorKitCliError } from '../cli-error.js';
 import { ClusterAccess, oneLine } from '../cluster-access.js';
-import { type GroupCheckpointRead, planPositions, readGroupCheckpoints } from '../failover-inputs.js';
+import {
+  type GroupCheckpointRead,
+  type ProgressRead,
+  planPositions,
+  readGroupCheckpoints,
+} from '../failover-inputs.js';
 import { heartbeatAge, remoteTopicLags } from '../flow-inspection.js';
 import { type CommittedOffset, committedOffsets, describeGroup, isActive } from '../group-inspection.js';
+import { exactNote, replayCell, replayNote } from '../position-notes.js';
 
 import type { Command, CommandContext } from './command.js';
 
@@ -45,6 +52,15 @@ export interface FailoverResult {
   /** Records on the source not yet replicated (summed over the flow's remote topics); null when the source is down. */
   readonly replicationLag: bigint | null;
   readonly positions: readonly FailoverResultPosition[];
+  /**
+   * What the planner clamped or refused, and fingerprints it did not find (`fingerprint-unmatched`:
+   * the conservative position stands); each message is also among `warnings`.
+   */
+  readonly problems: readonly PositionProblem[];
+  /** Records the group had not processed that retention removed from `to`, over all partitions. */
+  readonly lostRecords: bigint;
+  /** The group's progress records on `to` (written by the MirrorKit consumer), as read. */
+  readonly progress: ProgressRead;
   readonly committed: boolean;
   readonly steps: readonly FailoverStep[];
   readonly warnings: readonly string[];
@@ -216,12 +232,16 @@ export async function runFailover(
   }
   const plan = await planPositions(
     access,
-    { from, to, noPosition: options.noCheckpoint },
+    { group, from, to, noPosition: options.noCheckpoint },
     translation.checkpoints,
     before,
     committedOnSource,
   );
   for (const problem of plan.problems) warnings.push(problem.message);
+  if (plan.progress.error !== null)
+    warnings.push(
+      `progress records not read from ${plan.progress.topic} on ${to}: ${plan.progress.error}; positions from checkpoints alone`,
+    );
   for (const p of plan.positions)
     if (
       (p.basis === 'earliest' || p.basis === 'latest') &&
@@ -245,12 +265,14 @@ export async function runFailover(
     warnings.push(
       `${without} partition(s) had no usable position and start at the ${options.noCheckpoint} offset`,
     );
+  const exact = positions.filter((p) => p.basis === 'progress' || p.basis === 'fingerprint').length;
   done(
     'translate',
-    without > 0 || plan.problems.length > 0 ? 'warn' : 'ok',
-    newest === null
+    without > 0 || plan.problems.length > 0 || plan.progress.error !== null ? 'warn' : 'ok',
+    (newest === null
       ? `${positions.length} partition(s) through ${from}'s offset syncs (the group has no checkpoints in ${translation.checkpointsTopic})`
-      : `${positions.length} partition(s) from ${translation.checkpointsTopic} (newest checkpoint ${duration(newest)} old)`,
+      : `${positions.length} partition(s) from ${translation.checkpointsTopic} (newest checkpoint ${duration(newest)} old)`) +
+      (exact > 0 ? `; ${exact} exact by fingerprint` : ''),
   );
 
   // 4. The group on the target.
@@ -316,6 +338,9 @@ export async function runFailover(
     heartbeatAgeMs: age,
     replicationLag,
     positions,
+    problems: plan.problems,
+    lostRecords: plan.lostRecords,
+    progress: plan.progress,
     committed,
     steps,
     warnings,
@@ -337,20 +362,28 @@ function checkpointShortfall(
   return behind;
 }
 
+/**
+ * The human result of a failover: the positions (with basis and replay bound), the warnings, which
+ * partitions are exact, and for those at a plain checkpoint the replay that stays and how to remove it.
+ */
 export function formatFailover(result: FailoverResult, colors: Palette): string {
   const rows = [
-    ['TOPIC', 'PARTITION', 'OFFSET', 'BASIS', 'SOURCE OFFSET', 'WAS'],
+    ['TOPIC', 'PARTITION', 'OFFSET', 'BASIS', 'MAY REPLAY', 'SOURCE OFFSET', 'WAS'],
     ...result.positions.map((p) => [
       p.topic,
       String(p.partition),
       p.offset.toString(),
       p.basis,
+      replayCell(p),
       p.sourceOffset === null ? '-' : p.sourceOffset.toString(),
       p.previous === null ? '-' : p.previous.toString(),
     ]),
   ];
   const lines = ['', textTable(rows, { indent: '  ' }), ''];
   for (const w of result.warnings) lines.push(colors.yellow(`warning: ${w}`));
+  const exact = exactNote(result.positions, result.to);
+  if (exact !== null) lines.push(colors.green(exact));
+  lines.push(...replayNote(result.positions, result.problems));
   const verb = result.kind === 'failover' ? 'failed over' : 'failed back';
   lines.push(
     result.dryRun

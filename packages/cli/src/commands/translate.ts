@@ -10,8 +10,16 @@ import { stringFlag } from '../cli-args.js';
 import { requireFlowAliases } from '../cli-config.js';
 import { EXIT } from '../cli-error.js';
 import { ClusterAccess } from '../cluster-access.js';
-import { planPositions, readGroupCheckpoints } from '../failover-inputs.js';
+import { type ProgressRead, planPositions, readGroupCheckpoints } from '../failover-inputs.js';
 import { committedOffsets } from '../group-inspection.js';
+import {
+  exactNote,
+  problemLabel,
+  progressNotes,
+  progressSummary,
+  replayCell,
+  replayNote,
+} from '../position-notes.js';
 import type { Command } from './command.js';
 
 /** The result of `mirrorkit translate`, also its `--json` shape (offsets as strings). */
@@ -22,16 +30,22 @@ export interface TranslateResult {
   readonly checkpointsTopic: string;
   /**
    * Per partition the group would read on `to`, by topic then partition: core's failover position
-   * (what `mirrorkit failover` would commit), with the age of the checkpoint it comes from (null
-   * unless the basis is `checkpoint`).
+   * (what `mirrorkit failover` would commit: its basis — `progress` or `fingerprint` where it
+   * resumes right after a record found by fingerprint — and its replay bound), with the age of the
+   * checkpoint it comes from (null unless the basis is `checkpoint` or `fingerprint`).
    */
   readonly positions: readonly (FailoverPosition & { readonly checkpointAgeMs: number | null })[];
-  /** Candidate positions the planner clamped to the log start or refused, with why. */
+  /**
+   * Candidate positions the planner clamped to the log start or refused, and fingerprints that
+   * were not found (`fingerprint-unmatched`: the conservative position stands), with why.
+   */
   readonly problems: readonly PositionProblem[];
   /** Records the group had not processed that retention removed from `to`, over all partitions. */
   readonly lostRecords: bigint;
   /** Records in the checkpoints topic that were not checkpoints (skipped). */
   readonly skippedRecords: number;
+  /** The group's progress records on `to` (written by the MirrorKit consumer), as read. */
+  readonly progress: ProgressRead;
 }
 
 /**
@@ -51,7 +65,7 @@ export async function translateGroup(
   const committed = await committedOffsets(access, to, group);
   const plan = await planPositions(
     access,
-    { from, to, noPosition: 'earliest' },
+    { group, from, to, noPosition: 'earliest' },
     read.checkpoints,
     committed,
     [],
@@ -64,17 +78,24 @@ export async function translateGroup(
     to,
     checkpointsTopic: read.checkpointsTopic,
     positions: plan.positions.map((p) => {
-      const at = p.basis === 'checkpoint' ? writtenAt.get(`${p.topic}\u0000${p.partition}`) : undefined;
+      // A fingerprint from a checkpoint is as old as the checkpoint: what the group did since is not in it.
+      const fromCheckpoint = p.basis === 'checkpoint' || p.basis === 'fingerprint';
+      const at = fromCheckpoint ? writtenAt.get(`${p.topic}\u0000${p.partition}`) : undefined;
       return { ...p, checkpointAgeMs: at === undefined ? null : Math.max(0, now - at) };
     }),
     problems: plan.problems,
     lostRecords: plan.lostRecords,
     skippedRecords: read.skippedRecords,
+    progress: plan.progress,
   };
 }
 
-/** The human table of a {@link TranslateResult}, then what the planner clamped or refused. */
-export function formatTranslate(result: TranslateResult, colors: Palette): string {
+/**
+ * The human table of a {@link TranslateResult}; then what the planner clamped or refused and the
+ * fingerprints it did not find; which partitions are exact; and, for those resuming at a plain
+ * checkpoint, the replay that stays and how to remove it.
+ */
+export function formatTranslate(result: TranslateResult, colors: Palette, nowMs = Date.now()): string {
   const rows = [
     ['TOPIC', 'PARTITION', 'SOURCE OFFSET', 'TARGET OFFSET', 'BASIS', 'MAY REPLAY', 'CHECKPOINT AGE'],
     ...result.positions.map((p) => [
@@ -83,38 +104,45 @@ export function formatTranslate(result: TranslateResult, colors: Palette): strin
       p.sourceOffset === null ? '-' : p.sourceOffset.toString(),
       p.offset.toString(),
       p.basis,
-      p.replayBound === null ? 'unbounded' : p.replayBound.toString(),
+      replayCell(p),
       p.checkpointAgeMs === null ? '-' : duration(p.checkpointAgeMs),
     ]),
   ];
   const lines = [
-    `Group ${result.group}: ${result.from} → ${result.to} (from ${result.checkpointsTopic} on ${result.to})`,
+    `Group ${result.group}: ${result.from} → ${result.to} (from ${result.checkpointsTopic} on ${result.to}${progressSummary(result.progress, nowMs)})`,
     '',
     textTable(rows),
   ];
   if (result.problems.length > 0) lines.push('');
   for (const problem of result.problems)
-    lines.push(
-      colors.yellow(`${problem.kind === 'below-log-start' ? 'clamped' : 'refused'}: ${problem.message}`),
-    );
+    lines.push(colors.yellow(`${problemLabel(problem)}: ${problem.message}`));
   if (result.lostRecords > 0n)
     lines.push(
       colors.red(
         `${count(Number(result.lostRecords))} record(s) the group had not processed are gone from ${result.to} (retention): a failover cannot deliver them`,
       ),
     );
-  if (result.skippedRecords > 0)
-    lines.push(
-      '',
-      `${result.skippedRecords} record(s) in ${result.checkpointsTopic} were not checkpoints and were skipped`,
-    );
+  const exact = exactNote(result.positions, result.to);
+  const replay = replayNote(result.positions, result.problems);
+  if (exact !== null || replay.length > 0) lines.push('');
+  if (exact !== null) lines.push(colors.green(exact));
+  lines.push(...replay);
+  const skipped = [
+    ...(result.skippedRecords > 0
+      ? [
+          `${result.skippedRecords} record(s) in ${result.checkpointsTopic} were not checkpoints and were skipped`,
+        ]
+      : []),
+    ...progressNotes(result.progress),
+  ];
+  if (skipped.length > 0) lines.push('', ...skipped);
   return lines.join('\n');
 }
 
 export const translateCommand: Command = {
   name: 'translate',
   summary:
-    "Shows where a consumer group would resume on another cluster — the positions `failover` would commit, from MirrorMaker 2's checkpoints checked against the target's partitions — without changing anything.",
+    "Shows where a consumer group would resume on another cluster — the positions `failover` would commit, from MirrorMaker 2's checkpoints (made exact where a fingerprint names the group's last record) checked against the target's partitions — without changing anything.",
   flags: {
     group: { kind: 'string', help: 'the consumer group', required: true },
     from: { kind: 'string', help: 'the cluster the group consumed on (the flow source)', required: true },

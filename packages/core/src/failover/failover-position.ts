@@ -31,7 +31,9 @@ export interface FailoverPosition {
   /**
    * At most this many records from `offset` on were already processed and will be handed again,
    * where the inputs prove a bound (offset syncs; a fingerprint found once: 0); null when nothing
-   * bounds it.
+   * bounds it. Counted against the group's position its basis knew of — the commit a checkpoint
+   * carried, the last progress record: what the group processed after that evidence was written
+   * (a checkpoint interval, a progress interval) is handed again on top, and no input can count it.
    */
   readonly replayBound: bigint | null;
 }

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { DefaultReplicationPolicy } from '../default-replication-policy.js';
 import type { ProgressRecord } from '../records.js';
 import { type FailoverPlanInput, planFailover } from './failover-planner.js';
-import { applyFingerprintScans, type FingerprintScan, fingerprintSearches } from './fingerprint-match.js';
+import {
+  applyFingerprintScans,
+  type FingerprintScan,
+  fingerprintSearches,
+  narrowByTimestamp,
+} from './fingerprint-match.js';
 import { fingerprintMetadata, recordFingerprint } from './record-fingerprint.js';
 
 const policy = new DefaultReplicationPolicy();
@@ -15,20 +20,33 @@ const progress = (nextOffset: bigint, fingerprint: string, topic = 'orders'): Pr
   partition: 0,
   nextOffset,
   fingerprint,
+  recordTimestamp: 1000n,
   writtenAtMs: 0n,
 });
 
-/** Scans as a reader of `copy` (the target partition's records by offset) would return them. */
-function scansOver(input: FailoverPlanInput, copy: readonly string[], plan = planFailover(input)) {
-  const searches = fingerprintSearches(plan, input);
+/**
+ * Scans as a reader of `copy` (the target partition's records by offset) would return them, after
+ * narrowing by the broker's time index over `times` (every record at 1000 when not given).
+ */
+function scansOver(
+  input: FailoverPlanInput,
+  copy: readonly string[],
+  plan = planFailover(input),
+  times: readonly bigint[] = copy.map(() => 1000n),
+) {
+  const firstAtOrAfter = (t: bigint): bigint | null => {
+    const at = times.findIndex((x) => x >= t);
+    return at < 0 ? null : BigInt(at);
+  };
+  const searches = fingerprintSearches(plan, input).map((s) => narrowByTimestamp(s, firstAtOrAfter));
   const scans: FingerprintScan[] = searches.map((s) => {
     const wanted = new Set(s.wanted.map((w) => w.fingerprint));
     const matches = new Map<string, bigint[]>();
     for (let o = s.from; o < s.to; o++) {
-      const fp = recordFingerprint(record(copy[Number(o)] ?? ''));
+      const fp = recordFingerprint(record(copy[Number(o)] ?? '', times[Number(o)] ?? 0n));
       if (wanted.has(fp)) matches.set(fp, [...(matches.get(fp) ?? []), o]);
     }
-    return { topic: s.topic, partition: s.partition, matches, read: s.to - s.from };
+    return { topic: s.topic, partition: s.partition, matches, read: s.to - s.from, complete: true };
   });
   return { searches, result: applyFingerprintScans(plan, searches, scans) };
 }
@@ -72,7 +90,7 @@ describe('fingerprint matching', () => {
             partition: 0,
             offset: 10n,
             upstreamOffset: 20n,
-            metadata: fingerprintMetadata(recordFingerprint(record('r17'))),
+            metadata: fingerprintMetadata(record('r17')),
           },
         ],
         progress: [progress(5n, recordFingerprint(record('r4')))],
@@ -118,7 +136,7 @@ describe('fingerprint matching', () => {
     const searches = fingerprintSearches(plan, input0);
     const matches = new Map([[recordFingerprint(record('r30')), [30n]]]);
     const result = applyFingerprintScans(plan, searches, [
-      { topic: 'us-east.orders', partition: 0, matches, read: 31n, failure: 'timed out' },
+      { topic: 'us-east.orders', partition: 0, matches, read: 31n, complete: false, failure: 'timed out' },
     ]);
     expect(result.positions[0]).toMatchObject({ offset: 0n, basis: 'earliest' });
     expect(result.problems[0]?.message).toMatch(/failed after 31 record\(s\): timed out/);
@@ -147,29 +165,70 @@ describe('fingerprint matching', () => {
     expect(result.positions[0]).toMatchObject({ topic: 'orders', offset: 41n, basis: 'progress' });
   });
 
+  it("the broker's time index moves the start forward, never past the wanted record; none there: nothing to read", () => {
+    const input0 = input(copy, {
+      checkpoints: [{ topic: 'us-east.orders', partition: 0, offset: 10n, upstreamOffset: 12n }],
+      progress: [progress(31n, recordFingerprint(record('r30')))],
+    });
+    const [search] = fingerprintSearches(planFailover(input0), input0);
+    if (!search) throw new Error('no search');
+    expect(search).toMatchObject({ from: 9n, to: 50n, reachesEnd: true });
+    expect(narrowByTimestamp(search, () => 28n)).toMatchObject({ from: 28n, to: 50n, reachesEnd: true });
+    // An answer below the conservative start does not move it back.
+    expect(narrowByTimestamp(search, () => 3n)).toMatchObject({ from: 9n });
+    expect(narrowByTimestamp(search, () => null)).toMatchObject({ from: 50n, to: 50n });
+    // The bound applies from the new start.
+    const bounded = fingerprintSearches(planFailover(input0), input0, { maxRecords: 5 })[0];
+    if (!bounded) throw new Error('no search');
+    expect(narrowByTimestamp(bounded, () => 28n)).toMatchObject({ from: 28n, to: 33n, reachesEnd: false });
+  });
+
+  it('a read stopped after the find (the tail bound) leaves the replay bound unknown', () => {
+    const input0 = input(copy, { progress: [progress(31n, recordFingerprint(record('r30')))] });
+    const plan = planFailover(input0);
+    const searches = fingerprintSearches(plan, input0);
+    const matches = new Map([[recordFingerprint(record('r30')), [30n]]]);
+    const result = applyFingerprintScans(plan, searches, [
+      { topic: 'us-east.orders', partition: 0, matches, read: 40n, complete: false },
+    ]);
+    expect(result.positions[0]).toMatchObject({ offset: 31n, basis: 'progress', replayBound: null });
+  });
+
   it('never skips: for any log with repeated records, any processed prefix and any safe conservative position', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 0, max: 3 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
         fc.nat(),
         fc.nat(),
-        (values, n, c) => {
+        (log, n, c) => {
+          // Values and timestamps both repeat, and timestamps go back and forth (CreateTime).
+          const values = log.map(([v]) => v);
+          const times = log.map(([, t]) => BigInt(t));
           const processed = 1 + (n % values.length); // the group processed records 0 .. processed-1
           const checkpoint = BigInt(c % (processed + 1)); // any position with everything before it processed
           const last = values[processed - 1] as string;
-          const { result } = scansOver(
-            input(values, {
-              checkpoints: [
-                { topic: 'us-east.orders', partition: 0, offset: checkpoint, upstreamOffset: checkpoint },
-              ],
-              progress: [progress(BigInt(processed), recordFingerprint(record(last)))],
-            }),
-            values,
-          );
+          const lastTime = times[processed - 1] as bigint;
+          const input0 = input(values, {
+            checkpoints: [
+              { topic: 'us-east.orders', partition: 0, offset: checkpoint, upstreamOffset: checkpoint },
+            ],
+            progress: [
+              {
+                ...progress(BigInt(processed), recordFingerprint(record(last, lastTime))),
+                recordTimestamp: lastTime,
+              },
+            ],
+          });
+          const { result } = scansOver(input0, values, planFailover(input0), times);
           const position = result.positions[0];
           // Nothing skipped: the resume position is at or before the first unprocessed record.
           expect(position?.offset).toBeLessThanOrEqual(BigInt(processed));
           expect(position?.offset).toBeGreaterThanOrEqual(checkpoint);
+          // And it is found: the record is always there.
+          expect(position?.basis).toBe('progress');
           // And the replay bound holds.
           const replayed = BigInt(processed) - (position?.offset ?? 0n);
           if (position?.replayBound !== null)

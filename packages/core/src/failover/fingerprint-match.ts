@@ -1,13 +1,15 @@
 import type { ProgressRecord } from '../records.js';
 import type { FailoverPlanInput } from './failover-planner.js';
 import type { FailoverPlan, FailoverPosition, PositionProblem } from './failover-position.js';
-import { fingerprintFromMetadata } from './record-fingerprint.js';
+import { identityFromMetadata } from './record-fingerprint.js';
 
 /** A fingerprint to look for, and what finding it means. */
 export interface WantedRecord {
   /** `progress` (from a progress record) or `fingerprint` (from a checkpoint's commit metadata). */
   readonly basis: 'progress' | 'fingerprint';
   readonly fingerprint: string;
+  /** The record's timestamp, which MM2 keeps. */
+  readonly timestamp: bigint;
   /** The group's position on the cluster it leaves: the record after the fingerprinted one. */
   readonly sourceOffset: bigint;
 }
@@ -22,6 +24,10 @@ export interface FingerprintSearch {
   readonly to: bigint;
   /** Whether `to` is the partition's end (else the bound cut the search short). */
   readonly reachesEnd: boolean;
+  /** The partition's end when the search was planned. */
+  readonly end: bigint;
+  /** The search bound: the most records read. */
+  readonly maxRecords: bigint;
   /** In order of preference: a progress record's fingerprint before a checkpoint's. */
   readonly wanted: readonly WantedRecord[];
 }
@@ -34,6 +40,11 @@ export interface FingerprintScan {
   readonly matches: ReadonlyMap<string, readonly bigint[]>;
   /** Records read. */
   readonly read: bigint;
+  /**
+   * Whether the read went to the range's end. A scan may stop a while after the preferred record
+   * was found (the tail bound); later identical records are then not counted.
+   */
+  readonly complete: boolean;
   /** Why the range could not be read to its end (a timeout, the cluster failing); absent when it was. */
   readonly failure?: string;
 }
@@ -45,6 +56,9 @@ export interface FingerprintSearchOptions {
 }
 
 const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+// Offsets are bigints, which Math.min and Math.max do not take.
+const later = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const earlier = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /** The topic on `to` that holds the records a progress record of `from` names. */
 function targetTopicOf(input: FailoverPlanInput, progress: ProgressRecord): string {
@@ -85,10 +99,15 @@ export function fingerprintSearches(
     const fresh = progress.get(key);
     // A progress record older than the checkpoint describes a position the group has since left.
     if (fresh && (!checkpoint || fresh.nextOffset >= checkpoint.upstreamOffset))
-      wanted.push({ basis: 'progress', fingerprint: fresh.fingerprint, sourceOffset: fresh.nextOffset });
-    const carried = checkpoint ? fingerprintFromMetadata(checkpoint.metadata) : null;
+      wanted.push({
+        basis: 'progress',
+        fingerprint: fresh.fingerprint,
+        timestamp: fresh.recordTimestamp,
+        sourceOffset: fresh.nextOffset,
+      });
+    const carried = checkpoint ? identityFromMetadata(checkpoint.metadata) : null;
     if (checkpoint && carried)
-      wanted.push({ basis: 'fingerprint', fingerprint: carried, sourceOffset: checkpoint.upstreamOffset });
+      wanted.push({ basis: 'fingerprint', ...carried, sourceOffset: checkpoint.upstreamOffset });
     if (wanted.length === 0) continue;
     // `latest` chose to skip what the partition holds: searching its tail can only skip less.
     const anchor = position.basis === 'latest' ? range.highWatermark - limit : position.offset - 1n;
@@ -101,6 +120,8 @@ export function fingerprintSearches(
       from,
       to,
       reachesEnd: to === range.highWatermark,
+      end: range.highWatermark,
+      maxRecords: limit,
       wanted,
     });
   }
@@ -108,12 +129,36 @@ export function fingerprintSearches(
 }
 
 /**
+ * A search started at the first record that can be a wanted one: `firstAtOrAfter(t)` is the
+ * broker's answer to "the earliest offset whose timestamp is at least t" (ListOffsets by time;
+ * null when there is none). The wanted record has timestamp t, so it lies at or after that offset
+ * however out of order the partition's timestamps are, and the first match from there is still at
+ * or before it: nothing can be skipped. A record with no such offset is not on the partition.
+ * With several wanted records, the earliest of their starts. Pure.
+ */
+export function narrowByTimestamp(
+  search: FingerprintSearch,
+  firstAtOrAfter: (timestamp: bigint) => bigint | null,
+): FingerprintSearch {
+  let start: bigint | null = null;
+  for (const wanted of search.wanted) {
+    const at = firstAtOrAfter(wanted.timestamp);
+    if (at !== null && at >= 0n && (start === null || at < start)) start = at;
+  }
+  // No wanted record has a timestamp on the partition at all: an empty range, reported unmatched.
+  if (start === null) return { ...search, from: search.to };
+  const from = later(start, search.from);
+  const to = later(from, earlier(from + search.maxRecords, search.end));
+  return { ...search, from, to, reachesEnd: to >= search.end };
+}
+
+/**
  * The plan with every found fingerprint applied: the position moves to the record after the
  * **first** record in the range that has it. Identical records (a producer retry without
  * idempotence, a record MM2 copied twice) share a fingerprint; the first is at or before the one
  * the group processed, so an ambiguity can only hand records again, never skip one. The replay
- * bound is then the distance to the last such record (0 when it is unique), where the range reached
- * the partition's end; null where the bound cut it short. A fingerprint not found leaves the
+ * bound is then the distance to the last such record (0 when it is unique), where the read reached
+ * the partition's end; null where a bound cut it short. A fingerprint not found leaves the
  * conservative position and is reported (`fingerprint-unmatched`). Pure.
  */
 export function applyFingerprintScans(
@@ -141,7 +186,7 @@ export function applyFingerprintScans(
         offset: first + 1n,
         basis: wanted.basis,
         sourceOffset: wanted.sourceOffset,
-        replayBound: search.reachesEnd ? last - first : null,
+        replayBound: search.reachesEnd && scan.complete ? last - first : null,
       };
     }
     const names = search.wanted.map((w) =>

@@ -13,7 +13,7 @@ export const PROGRESS_TOPIC = 'mirrorkit-progress.internal';
  * Encodes a progress record in the Struct layout of MM2's internal records.
  * Key: version (int16) = 0, source cluster, group, topic (strings), partition (int32) — one key per
  * partition of a group, so compaction keeps the latest. Value: version (int16) = 0, next offset
- * (int64), fingerprint (string), written-at (int64). The key's version lets a later layout live in
+ * (int64), fingerprint (string), the record's timestamp (int64), written-at (int64). The key's version lets a later layout live in
  * the same topic: a reader skips (and counts) what it does not know.
  */
 export function encodeProgress(progress: ProgressRecord): EncodedRecord {
@@ -28,6 +28,7 @@ export function encodeProgress(progress: ProgressRecord): EncodedRecord {
     .int16('version', PROGRESS_VERSION)
     .int64('next_offset', progress.nextOffset)
     .string('fingerprint', progress.fingerprint)
+    .int64('record_timestamp', progress.recordTimestamp)
     .int64('written_at_ms', progress.writtenAtMs)
     .toBuffer();
   return { key, value };
@@ -66,7 +67,17 @@ export function decodeProgress(key: Buffer, value: Buffer): ProgressRecord {
     );
   }
   const fingerprint = v.string('fingerprint');
+  const recordTimestamp = v.int64('record_timestamp');
   const writtenAtMs = v.int64('written_at_ms');
   v.end('value');
-  return { sourceCluster, consumerGroupId, topic, partition, nextOffset, fingerprint, writtenAtMs };
+  return {
+    sourceCluster,
+    consumerGroupId,
+    topic,
+    partition,
+    nextOffset,
+    fingerprint,
+    recordTimestamp,
+    writtenAtMs,
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeProgress, encodeProgress } from './progress-codec.js';
-import { fingerprintFromMetadata, fingerprintMetadata, recordFingerprint } from './record-fingerprint.js';
+import { fingerprintMetadata, identityFromMetadata, recordFingerprint } from './record-fingerprint.js';
 
 const base = { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000000', headers: {} };
 
@@ -33,13 +33,18 @@ describe('recordFingerprint', () => {
     );
   });
 
-  it('rides in commit metadata; other metadata carries none', () => {
-    const fp = recordFingerprint(base);
-    expect(fingerprintFromMetadata(fingerprintMetadata(fp))).toBe(fp);
-    expect(fingerprintFromMetadata('')).toBeNull();
-    expect(fingerprintFromMetadata('mirrorkit-fp1:short')).toBeNull();
-    expect(fingerprintFromMetadata('mirrorkit-fp2:AAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
-    expect(fingerprintFromMetadata(null)).toBeNull();
+  it('rides in commit metadata with the timestamp; other metadata carries none', () => {
+    const metadata = fingerprintMetadata(base);
+    expect(metadata.length).toBeLessThanOrEqual(50);
+    expect(identityFromMetadata(metadata)).toEqual({
+      fingerprint: recordFingerprint(base),
+      timestamp: 1700000000000n,
+    });
+    expect(identityFromMetadata('')).toBeNull();
+    expect(identityFromMetadata('mirrorkit-fp1:short@1')).toBeNull();
+    expect(identityFromMetadata('mirrorkit-fp1:AAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
+    expect(identityFromMetadata('mirrorkit-fp2:AAAAAAAAAAAAAAAAAAAAAA@1')).toBeNull();
+    expect(identityFromMetadata(null)).toBeNull();
   });
 });
 
@@ -51,6 +56,7 @@ describe('progress codec', () => {
     partition: 3,
     nextOffset: 1234n,
     fingerprint: recordFingerprint(base),
+    recordTimestamp: 1699999999000n,
     writtenAtMs: 1700000000000n,
   };
 

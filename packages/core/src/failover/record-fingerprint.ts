@@ -60,14 +60,26 @@ export function recordFingerprint(record: FingerprintedRecord): string {
   return hash.digest().subarray(0, 16).toString('base64url');
 }
 
-/** Commit metadata that carries `fingerprint` (what MM2 copies into its checkpoints). */
-export function fingerprintMetadata(fingerprint: string): string {
-  return `${FINGERPRINT_METADATA_PREFIX}${fingerprint}`;
+/** A record named by its fingerprint, with its timestamp (where on a copy to start looking). */
+export interface RecordIdentity {
+  readonly fingerprint: string;
+  readonly timestamp: bigint;
 }
 
-/** The fingerprint in commit (or checkpoint) metadata; null when it carries none or another version's. */
-export function fingerprintFromMetadata(metadata: string | null | undefined): string | null {
+/**
+ * Commit metadata that names the processed record (what MM2 copies into its checkpoints):
+ * `mirrorkit-fp1:<fingerprint>@<timestamp>`, 50 characters or fewer (the broker allows 4,096).
+ */
+export function fingerprintMetadata(record: FingerprintedRecord): string {
+  return `${FINGERPRINT_METADATA_PREFIX}${recordFingerprint(record)}@${BigInt(record.timestamp)}`;
+}
+
+const METADATA = /^([A-Za-z0-9_-]{22})@(-?\d{1,19})$/;
+
+/** The record named in commit (or checkpoint) metadata; null when it names none, or another version's. */
+export function identityFromMetadata(metadata: string | null | undefined): RecordIdentity | null {
   if (typeof metadata !== 'string' || !metadata.startsWith(FINGERPRINT_METADATA_PREFIX)) return null;
-  const fingerprint = metadata.slice(FINGERPRINT_METADATA_PREFIX.length);
-  return /^[A-Za-z0-9_-]{22}$/.test(fingerprint) ? fingerprint : null;
+  const match = METADATA.exec(metadata.slice(FINGERPRINT_METADATA_PREFIX.length));
+  if (!match?.[1] || !match[2]) return null;
+  return { fingerprint: match[1], timestamp: BigInt(match[2]) };
 }

@@ -9,6 +9,8 @@ import { MirrorKit } from './mirror-kit.js';
 // These tests run on the shared clusters without MirrorMaker: aliases unique to each test, and
 // checkpoints written with MirrorKit's own encoder (proved byte-identical to MM2's elsewhere), so
 // every translated offset is known in advance.
+// These tests are about the checkpoint and offset-sync paths of the planner, so the consumers
+// write no progress records (`progress: false`); exact-failover.int.test.ts covers those.
 describe('MirrorKitConsumer on real brokers', () => {
   let consumer: MirrorKitConsumer | undefined;
   afterEach(async () => {
@@ -106,7 +108,7 @@ describe('MirrorKitConsumer on real brokers', () => {
     });
     await producer.disconnect();
 
-    consumer = s.mk.consumer({ groupId, noCheckpoint: 'earliest', metadataRefreshMs: 500 });
+    consumer = s.mk.consumer({ progress: false, groupId, noCheckpoint: 'earliest', metadataRefreshMs: 500 });
     const seen: string[] = [];
     await consumer.subscribe({ topics: [s.topic], fromBeginning: true });
     await consumer.run({
@@ -142,7 +144,7 @@ describe('MirrorKitConsumer on real brokers', () => {
   it("with noCheckpoint 'latest' starts uncovered partitions at their end", async () => {
     const s = await setup(2);
     await produce(s.west, s.remote, 2, 5, 'replica');
-    consumer = s.mk.consumer({ groupId: uniqueName('group'), noCheckpoint: 'latest' });
+    consumer = s.mk.consumer({ progress: false, groupId: uniqueName('group'), noCheckpoint: 'latest' });
     await consumer.subscribe({ topics: [s.topic] });
     await consumer.run({ eachMessage: async () => undefined });
     const report = await consumer.failover(s.dr);
@@ -154,7 +156,7 @@ describe('MirrorKitConsumer on real brokers', () => {
 
   it('refuses failback when no reverse flow writes checkpoints, and failover when no flow does', async () => {
     const s = await setup(1);
-    consumer = s.mk.consumer({ groupId: uniqueName('group') });
+    consumer = s.mk.consumer({ progress: false, groupId: uniqueName('group') });
     await consumer.subscribe({ topics: [s.topic] });
     await consumer.run({ eachMessage: async () => undefined });
     await consumer.failover(s.dr);
@@ -168,7 +170,7 @@ describe('MirrorKitConsumer on real brokers', () => {
   it('picks up a remote topic that appears while running, without a restart', async () => {
     const s = await setup(1);
     await produce(s.east, s.topic, 1, 3, 'local');
-    consumer = s.mk.consumer({ groupId: uniqueName('group'), metadataRefreshMs: 500 });
+    consumer = s.mk.consumer({ progress: false, groupId: uniqueName('group'), metadataRefreshMs: 500 });
     const seen: { key: string; origin: string; topic: string }[] = [];
     const changes: string[][] = [];
     consumer.on('subscription:changed', (info) => changes.push([...info.added]));

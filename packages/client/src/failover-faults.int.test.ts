@@ -65,6 +65,8 @@ async function writeCheckpoints(
   await producer.disconnect();
 }
 
+// These tests are about the checkpoint and offset-sync paths of the planner, so the consumers
+// write no progress records (`progress: false`); exact-failover.int.test.ts covers those.
 describe('failover faults (real brokers)', () => {
   let consumer: MirrorKitConsumer | undefined;
   let home: KafkaCluster | undefined;
@@ -100,7 +102,7 @@ describe('failover faults (real brokers)', () => {
       activeCluster: homeAlias,
       logLevel: logLevel.NOTHING,
     });
-    consumer = mk.consumer({ groupId, metadataRefreshMs: 500 });
+    consumer = mk.consumer({ progress: false, groupId, metadataRefreshMs: 500 });
     const seen = new Set<string>();
     await consumer.subscribe({ topics: [topic] }); // the README's own example: no fromBeginning
     await consumer.run({
@@ -152,7 +154,7 @@ describe('failover faults (real brokers)', () => {
       activeCluster: homeAlias,
       logLevel: logLevel.NOTHING,
     });
-    consumer = mk.consumer({ groupId, metadataRefreshMs: 500 });
+    consumer = mk.consumer({ progress: false, groupId, metadataRefreshMs: 500 });
     const seen: string[] = [];
     await consumer.subscribe({ topics: [topic] });
     await consumer.run({
@@ -198,6 +200,7 @@ describe('failover faults (real brokers)', () => {
       logLevel: logLevel.NOTHING,
     });
     consumer = mk.consumer({
+      progress: false,
       groupId,
       metadataRefreshMs: 500,
       checkpointTimeoutMs: 3000,

@@ -24,6 +24,7 @@ import kafkajs, {
   type Kafka,
   type Producer,
 } from 'kafkajs';
+import { CopiedOffsets } from './copied-offsets.js';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';
@@ -104,8 +105,11 @@ export class FlowReplicator {
   #eosPositions = new Map<string, bigint>();
   #txnReset: Promise<void> = Promise.resolve();
   #syncStore = new OffsetSyncStore();
+  /** Where this process copied what, for exact checkpoints; the offset syncs cover the rest. */
+  readonly #copies = new CopiedOffsets();
   #syncListeners = new Set<OffsetSync[]>();
-  #lastCheckpoints = new Map<string, string>();
+  /** The last checkpoint emitted per group and remote partition, and the copy history it came from. */
+  #lastCheckpoints = new Map<string, { upstream: bigint; downstream: bigint; generation: number }>();
   /** The newest checkpoint per group and remote partition, for group offset sync. */
   #latest = new Map<string, Checkpoint>();
   /** Pending timers, each removed when it fires: a loop ticking every second must not grow it. */
@@ -449,6 +453,8 @@ export class FlowReplicator {
           ),
         );
         this.#joined = true;
+        // Partitions that went to another process are copied there from now on, past what is kept here.
+        this.#copies.retain(this.#owned);
         // Positions are read again from the target: another process may have moved them. Cached
         // transactional producers may have been fenced by another owner meanwhile: start afresh
         // (re-initialising an id also aborts what a dead owner left open).
@@ -503,6 +509,8 @@ export class FlowReplicator {
       this.#syncStates.set(key, state);
     }
     const syncs: OffsetSync[] = [];
+    /** Sends the target acknowledged, each landing contiguously from its base offset. */
+    const landed: { chunk: typeof batch.messages; base: bigint }[] = [];
     let bytes = 0;
     // What the codec took in and gave out for this batch's sends (every attempt kafkajs made).
     let uncompressedBytes = 0;
@@ -568,6 +576,7 @@ export class FlowReplicator {
       const ackedAt = Date.now();
       // Offsets of one idempotent send to one partition are contiguous from its base offset.
       const base = BigInt(metadata[0]?.baseOffset ?? '-1');
+      if (base >= 0n) landed.push({ chunk, base });
       chunk.forEach((m, i) => {
         const upstream = BigInt(m.offset);
         const downstream = base + BigInt(i);
@@ -599,6 +608,12 @@ export class FlowReplicator {
       }
       this.#eosPositions.set(key, next);
     }
+    // Only now, once the copies are there for good (a transaction that aborts leaves its copies
+    // unreadable), and only for an owned partition, so what is kept stays bounded by the assignment.
+    if (this.#owned.has(key))
+      for (const { chunk, base } of landed)
+        for (let i = 0; i < chunk.length; i++)
+          this.#copies.record(key, BigInt((chunk[i] as { offset: string }).offset), base + BigInt(i));
     if (syncs.length > 0 && flow.emitOffsetSyncs) {
       await (this.#syncProducer as Producer).send({
         topic: flow.policy.offsetSyncsTopic(flow.target),
@@ -714,21 +729,35 @@ export class FlowReplicator {
       .map((g) => g.groupId)
       .filter((g) => accepts(g) && g !== this.#o.groupId && !g.startsWith('mirrorkit-replicator'));
     const checkpoints: Checkpoint[] = [];
+    let exactCount = 0;
     for (const groupId of groups) {
       const offsets = await sourceAdmin.fetchOffsets({ groupId, topics });
       for (const { topic, partitions } of offsets) {
         for (const { partition, offset, metadata } of partitions) {
-          if (Number(offset) < 0 || !this.#owned.has(`${topic}\u0000${partition}`)) continue;
+          const key = `${topic}\u0000${partition}`;
+          if (Number(offset) < 0 || !this.#owned.has(key)) continue;
           const upstream = BigInt(offset);
-          const downstream = this.#syncStore.translateDownstream(topic, partition, upstream);
+          // Exact where this process copied the stretch; MM2's sync-based translation elsewhere.
+          const exact = this.#copies.translateDownstream(key, upstream);
+          const downstream = exact ?? this.#syncStore.translateDownstream(topic, partition, upstream);
           if (downstream === null) continue;
           const remote = flow.policy.formatRemoteTopic(flow.source, topic);
           const memo = `${groupId}\u0000${remote}\u0000${partition}`;
           // Emit when the checkpoint changes: a new group position, or a finer translation of the
-          // same one once replication has caught up with it.
-          const value = `${upstream}:${downstream}`;
-          if (this.#lastCheckpoints.get(memo) === value) continue;
-          this.#lastCheckpoints.set(memo, value);
+          // same one once replication has caught up with it. Not a coarser one for a group that
+          // stayed put (MM2 since 3.5 does not move such a checkpoint back either): the copies the
+          // finer one points at are still there once their range is evicted, unless the remote
+          // partition started afresh since.
+          const last = this.#lastCheckpoints.get(memo);
+          const generation = this.#copies.generation(key);
+          if (
+            last?.upstream === upstream &&
+            (downstream === last.downstream ||
+              (downstream < last.downstream && generation === last.generation))
+          )
+            continue;
+          this.#lastCheckpoints.set(memo, { upstream, downstream, generation });
+          if (exact !== null) exactCount++;
           const checkpoint: Checkpoint = {
             consumerGroupId: groupId,
             topic: remote,
@@ -749,6 +778,7 @@ export class FlowReplicator {
         messages: checkpoints.map((c) => ({ ...encodeCheckpoint(c), partition: 0 })),
       });
       this.#o.metrics.inc('mirrorkit_replicator_checkpoints_total', this.#labels, checkpoints.length);
+      this.#o.metrics.inc('mirrorkit_replicator_checkpoints_exact_total', this.#labels, exactCount);
     }
     this.#lastCheckpointAt = Date.now();
     // Every round, not only when a checkpoint changed: a group busy on the target earlier may be

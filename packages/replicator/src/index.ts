@@ -23,6 +23,7 @@ import '@mirrorkit/core';
 // The one classification of settings MirrorKit does not act on lives in core (the CLI's
 // `config check` shows it too); re-exported for those who import it from here.
 export { unsupportedSettings } from '@mirrorkit/core';
+export { COPIED_RANGES_PER_PARTITION, CopiedOffsets, type CopiedRange } from './copied-offsets.js';
 export { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
 export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';

@@ -39,6 +39,13 @@ export class ReplicatorMetrics {
     ],
     ['mirrorkit_replicator_offset_syncs_total', ['counter', 'Offset syncs emitted.']],
     ['mirrorkit_replicator_checkpoints_total', ['counter', 'Checkpoints emitted.']],
+    [
+      'mirrorkit_replicator_checkpoints_exact_total',
+      [
+        'counter',
+        'Checkpoints translated exactly from the copies this process made (the rest: offset syncs).',
+      ],
+    ],
     ['mirrorkit_replicator_heartbeats_total', ['counter', 'Heartbeats emitted.']],
     ['mirrorkit_replicator_errors_total', ['counter', 'Errors by kind (each is retried).']],
     ['mirrorkit_replicator_record_lag', ['gauge', 'Records on the source partition not yet replicated.']],

@@ -2,7 +2,8 @@
 // DR cluster, for two faults — SIGKILL of the primary's broker and a blackhole (the primary's
 // network partitioned: connections hang, nothing is refused) — with the split-brain guard on (the
 // default) and off side by side in one run, on the demo's health settings. Then consumer
-// throughput with MirrorKit vs plain kafkajs.
+// throughput with MirrorKit vs plain kafkajs, with the progress records off and on. The exact part
+// (replayed records per replicator) is in exact-failover.ts.
 //
 // Every client and MM2 reach us-east through one fault proxy, so the blackhole cuts them all (the
 // guard sees MM2's heartbeats stop, as in a real partition of the primary's site).
@@ -15,6 +16,7 @@ import {
 } from '@mirrorkit/core';
 import { mirrorMakerTestProperties, startCluster, startClusters, startMirrorMaker } from '@mirrorkit/testkit';
 import { Kafka, logLevel } from 'kafkajs';
+import { runExactFailover } from './exact-failover.js';
 import { fmt, percentile, table } from './measure.js';
 
 const quiet = (bootstrap: string): Kafka => new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
@@ -243,8 +245,9 @@ const median = (xs: readonly number[]): number =>
   );
 
 async function throughput(runs: number): Promise<void> {
-  const [cluster] = await startClusters(['bench']);
-  if (!cluster) throw new Error('cluster did not start');
+  // A second cluster, so the MirrorKit consumer has a DR cluster to write its progress records to.
+  const [cluster, dr] = await startClusters(['bench', 'bench-dr']);
+  if (!cluster || !dr) throw new Error('clusters did not start');
   try {
     const kafka = quiet(cluster.bootstrapServers);
     const admin = kafka.admin();
@@ -263,7 +266,10 @@ async function throughput(runs: number): Promise<void> {
     }
     await producer.disconnect();
     const mk = new MirrorKit({
-      clusters: { bench: { brokers: [cluster.bootstrapServers] } },
+      clusters: {
+        bench: { brokers: [cluster.bootstrapServers] },
+        'bench-dr': { brokers: [dr.bootstrapServers] },
+      },
       activeCluster: 'bench',
       logLevel: logLevel.NOTHING,
     });
@@ -286,8 +292,8 @@ async function throughput(runs: number): Promise<void> {
       await consumer.disconnect();
       return (total / ms) * 1000;
     };
-    const wrapped = async (group: string): Promise<number> => {
-      const consumer = mk.consumer({ groupId: group });
+    const wrapped = async (group: string, progress: boolean): Promise<number> => {
+      const consumer = mk.consumer({ groupId: group, ...(progress ? {} : { progress: false as const }) });
       await consumer.subscribe({ topics: ['orders'], fromBeginning: true });
       let n = 0;
       let started = 0;
@@ -304,25 +310,33 @@ async function throughput(runs: number): Promise<void> {
       return (total / ms) * 1000;
     };
     const plainRates: number[] = [];
-    const wrappedRates: number[] = [];
+    const offRates: number[] = [];
+    const onRates: number[] = [];
     for (let r = 0; r < runs; r++) {
       plainRates.push(await plain(`plain-${r}`));
-      wrappedRates.push(await wrapped(`mirrorkit-${r}`));
+      offRates.push(await wrapped(`mirrorkit-off-${r}`, false));
+      onRates.push(await wrapped(`mirrorkit-on-${r}`, true));
     }
     const p = median(plainRates);
-    const w = median(wrappedRates);
+    const off = median(offRates);
+    const on = median(onRates);
     console.log(
       `\nConsumer throughput, ${fmt(total)} records of 100 B, 3 partitions, median of ${runs} alternating runs\n${table(
         [
-          ['consumer', 'records/s'],
-          ['plain kafkajs', fmt(p)],
-          ['MirrorKit', fmt(w)],
-          ['overhead', `${fmt(((p - w) / p) * 100, 1)} %`],
+          ['consumer', 'records/s', 'vs plain kafkajs', 'vs progress off'],
+          ['plain kafkajs', fmt(p), '', ''],
+          ['MirrorKit, progress records off', fmt(off), `${fmt(((p - off) / p) * 100, 1)} %`, ''],
+          [
+            'MirrorKit, progress records on (default)',
+            fmt(on),
+            `${fmt(((p - on) / p) * 100, 1)} %`,
+            `${fmt(((off - on) / off) * 100, 1)} %`,
+          ],
         ],
-      )}`,
+      )}\n(runs: plain ${plainRates.map((x) => fmt(x)).join(', ')}; off ${offRates.map((x) => fmt(x)).join(', ')}; on ${onRates.map((x) => fmt(x)).join(', ')})`,
     );
   } finally {
-    await cluster.stop();
+    await Promise.all([cluster.stop(), dr.stop()]);
   }
 }
 
@@ -354,5 +368,6 @@ export async function runFailover(runs = 3): Promise<void> {
     }
   }
   console.log(`\n${table(rows)}`);
-  await throughput(3);
+  await runExactFailover();
+  await throughput(Math.max(3, runs));
 }

@@ -3,6 +3,7 @@ import {
   count,
   createTopicsAndWait,
   duration,
+  fingerprintMetadata,
   latestGroupCheckpoints,
   type Palette,
   readCheckpointRecords,
@@ -93,12 +94,23 @@ async function consumeUntil(
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      // Each record is committed with its fingerprint in the metadata (what @mirrorkit/client's
+      // fingerprintedCommit does), as a drilled application should: MM2 copies it into the
+      // checkpoint, and the failover resumes right after the last record processed.
+      autoCommit: false,
+      eachMessage: async ({ topic: read, partition, message }) => {
         firstAtMs ??= Date.now();
         const id = message.key?.toString() ?? '';
-        if (!id.includes(runPrefix)) return;
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-        // Stop taking records once enough were processed; what was handled is committed on disconnect.
+        if (id.includes(runPrefix)) seen.set(id, (seen.get(id) ?? 0) + 1);
+        await consumer.commitOffsets([
+          {
+            topic: read,
+            partition,
+            offset: (BigInt(message.offset) + 1n).toString(),
+            metadata: fingerprintMetadata(message),
+          },
+        ]);
+        // Stop taking records once enough were processed.
         if (enough()) consumer.pause([{ topic }]);
       },
     });
@@ -369,7 +381,7 @@ export function formatDrill(result: DrillResult, colors: Palette): string {
         [
           'duplicates',
           count(result.duplicates),
-          'processed on both sides (replayed from the translated positions; MM2 translates conservatively)',
+          "processed on both sides (0 when every partition resumed exactly, by fingerprint; else replayed from MM2's checkpoints)",
         ],
         ['RTO', duration(result.rtoMs), `failover started → first record processed on ${result.to}`],
       ],

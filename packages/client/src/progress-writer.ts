@@ -24,19 +24,25 @@ export interface ProgressWriterOptions {
   readonly onError?: (error: MirrorKitClientError) => void;
 }
 
-interface Processed {
+/** The latest processed record of one partition; `version` counts the notes, so a send knows what is new. */
+interface Slot {
   readonly topic: string;
   readonly partition: number;
-  readonly message: KafkaMessage;
+  message: KafkaMessage;
+  version: number;
 }
 
 /** One DR cluster: its producer, whether its topic exists, and which partitions it has not heard of. */
 interface Destination {
   producer: Producer | null;
   topicReady: boolean;
-  readonly dirty: Set<string>;
+  /** Per slot, the version last written (or being written) to this cluster. */
+  readonly sent: Map<Slot, number>;
   sending: Promise<void> | null;
   failing: boolean;
+  /** Failed writes in a row, and when the timer may try again (backoff for a cluster that is down). */
+  failures: number;
+  retryAtMs: number;
 }
 
 /**
@@ -68,7 +74,9 @@ export class ProgressWriter {
   readonly #topic: string;
   readonly #onError: (error: MirrorKitClientError) => void;
   #source: string;
-  readonly #latest = new Map<string, Processed>();
+  // By topic, then partition: a note is two lookups and two stores, on the handler's path.
+  readonly #slots = new Map<string, Slot[]>();
+  readonly #all: Slot[] = [];
   readonly #destinations = new Map<string, Destination>();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -97,16 +105,29 @@ export class ProgressWriter {
    */
   processed(topic: string, partition: number, message: KafkaMessage, source?: string): void {
     if (this.#closed || (source !== undefined && source !== this.#source)) return;
-    const key = `${topic}\u0000${partition}`;
-    this.#latest.set(key, { topic, partition, message });
-    for (const destination of this.#destinations.values()) destination.dirty.add(key);
+    let slots = this.#slots.get(topic);
+    if (!slots) {
+      slots = [];
+      this.#slots.set(topic, slots);
+    }
+    const slot = slots[partition];
+    if (slot) {
+      slot.message = message;
+      slot.version++;
+      return;
+    }
+    const created: Slot = { topic, partition, message, version: 1 };
+    slots[partition] = created;
+    this.#all.push(created);
   }
 
   /** Writes on a timer from now on. */
   start(): void {
     if (this.#timer || this.#closed) return;
     this.#timer = setInterval(() => {
-      for (const alias of this.#destinations.keys()) this.#send(alias).catch(() => undefined);
+      const now = Date.now();
+      for (const [alias, destination] of this.#destinations)
+        if (now >= destination.retryAtMs) this.#send(alias).catch(() => undefined);
     }, this.#intervalMs);
     this.#timer.unref();
   }
@@ -143,7 +164,8 @@ export class ProgressWriter {
     if (source === this.#source) return;
     const old = [...this.#destinations.values()];
     this.#source = source;
-    this.#latest.clear();
+    this.#slots.clear();
+    this.#all.length = 0;
     this.#resetDestinations();
     await Promise.all(old.map((d) => this.#disconnect(d)));
   }
@@ -165,9 +187,11 @@ export class ProgressWriter {
       this.#destinations.set(alias, {
         producer: null,
         topicReady: false,
-        dirty: new Set(),
+        sent: new Map(),
         sending: null,
         failing: false,
+        failures: 0,
+        retryAtMs: 0,
       });
     }
   }
@@ -184,22 +208,36 @@ export class ProgressWriter {
     const destination = this.#destinations.get(alias);
     if (!destination || this.#closed) return Promise.resolve();
     if (destination.sending) return waitForCurrent ? destination.sending : Promise.resolve();
-    if (destination.dirty.size === 0) return Promise.resolve();
-    const keys = [...destination.dirty];
-    destination.dirty.clear();
-    const sending = this.#write(alias, destination, keys)
+    const items = this.#all
+      .filter((slot) => (destination.sent.get(slot) ?? 0) < slot.version)
+      .map((slot) => ({
+        slot,
+        message: slot.message,
+        version: slot.version,
+        before: destination.sent.get(slot) ?? 0,
+      }));
+    if (items.length === 0) return Promise.resolve();
+    for (const item of items) destination.sent.set(item.slot, item.version);
+    const sending = this.#write(alias, destination, items)
       .then(() => {
-        if (destination.failing) destination.failing = false;
+        destination.failing = false;
+        destination.failures = 0;
+        destination.retryAtMs = 0;
       })
       .catch((error: unknown) => {
-        // Not written: those partitions go out again with the next round, with what is newest then.
-        for (const key of keys) destination.dirty.add(key);
+        // Not written: those partitions go out again with a later round, with what is newest then.
+        // A cluster that keeps failing (the old primary after a failover) is tried less and less
+        // often, up to every 30 s, so it costs neither connections nor log lines every interval.
+        for (const item of items)
+          if (destination.sent.get(item.slot) === item.version) destination.sent.set(item.slot, item.before);
+        destination.failures++;
+        destination.retryAtMs = Date.now() + Math.min(30_000, this.#intervalMs * 2 ** destination.failures);
         if (!destination.failing) {
           destination.failing = true;
           this.#onError(
             new MirrorKitClientError(
               'CLIENT_CLUSTER_UNREACHABLE',
-              `writing the progress of ${this.#groupId} to ${this.#topic} on ${alias} failed (retried every ${this.#intervalMs} ms): ${(error as Error).message}`,
+              `writing the progress of ${this.#groupId} to ${this.#topic} on ${alias} failed (retried with backoff up to 30 s; reported again only after it recovered): ${(error as Error).message}`,
               { cause: error },
             ),
           );
@@ -213,7 +251,11 @@ export class ProgressWriter {
     return sending;
   }
 
-  async #write(alias: string, destination: Destination, keys: readonly string[]): Promise<void> {
+  async #write(
+    alias: string,
+    destination: Destination,
+    items: readonly { readonly slot: Slot; readonly message: KafkaMessage }[],
+  ): Promise<void> {
     const kafka = this.#config.kafka(alias);
     if (!destination.topicReady) {
       const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } });
@@ -249,17 +291,15 @@ export class ProgressWriter {
     }
     const writtenAtMs = BigInt(Date.now());
     const messages = [];
-    for (const key of keys) {
-      const processed = this.#latest.get(key);
-      if (!processed) continue;
+    for (const { slot, message } of items) {
       const { key: k, value } = encodeProgress({
         sourceCluster: this.#source,
         consumerGroupId: this.#groupId,
-        topic: processed.topic,
-        partition: processed.partition,
-        nextOffset: BigInt(processed.message.offset) + 1n,
-        fingerprint: recordFingerprint(processed.message),
-        recordTimestamp: BigInt(processed.message.timestamp),
+        topic: slot.topic,
+        partition: slot.partition,
+        nextOffset: BigInt(message.offset) + 1n,
+        fingerprint: recordFingerprint(message),
+        recordTimestamp: BigInt(message.timestamp),
         writtenAtMs,
       });
       messages.push({ key: k, value, partition: 0 });

@@ -3,10 +3,10 @@ import { MirrorKit, type MirrorKitConsumer } from '@mirrorkit/client';
 import { createTopicsAndWait, type ReadRecord, readTopicToEnd } from '@mirrorkit/core';
 import { javaConsumeTopic, javaProducerPerformance, storedBatches } from '@mirrorkit/testkit';
 import { logLevel } from 'kafkajs';
-import { afterEach, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
-import { jsonLogger, type ReplicatorLogger } from './logger.js';
 import { type Replicator, startReplicator } from './replicator.js';
+import { testLog } from './replicator-test-log.testing.js';
 
 // Records here are written by Kafka's own Java producer and read back by Kafka's own Java consumer
 // and DumpLogSegments, so MirrorKit's codecs are checked against Kafka's, not against themselves.
@@ -14,14 +14,6 @@ import { type Replicator, startReplicator } from './replicator.js';
 const CODECS = ['zstd', 'lz4', 'snappy', 'gzip'] as const;
 const RECORDS = 2000;
 const PARTITIONS = 2;
-
-function testLog(): ReplicatorLogger {
-  const lines: string[] = [];
-  onTestFailed(() => console.error(`---- replicator log ----\n${lines.slice(-60).join('')}`));
-  return jsonLogger((line) => {
-    lines.push(line);
-  });
-}
 
 function properties(east: string, west: string, topics: string, extra = ''): string {
   return `

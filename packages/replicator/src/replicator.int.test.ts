@@ -8,21 +8,12 @@ import {
   readTopicToEnd,
 } from '@mirrorkit/core';
 import { logLevel } from 'kafkajs';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
 import { mm2Interop } from '../../../test/mm2-interop.js';
-import { jsonLogger, type ReplicatorLogger } from './logger.js';
+import { jsonLogger } from './logger.js';
 import { type Replicator, startReplicator } from './replicator.js';
-
-/** The replicator's log lines, printed only when the test fails. */
-function testLog(): ReplicatorLogger {
-  const lines: string[] = [];
-  onTestFailed(() => console.error(`---- replicator log ----\n${lines.slice(-60).join('')}`));
-  return jsonLogger((line) => {
-    lines.push(line);
-    if (process.env.REPLICATOR_DEBUG) process.stdout.write(line);
-  });
-}
+import { testLog } from './replicator-test-log.testing.js';
 
 const policy = new DefaultReplicationPolicy();
 

@@ -5,10 +5,10 @@ import { MirrorKit, type MirrorKitConsumer } from '@mirrorkit/client';
 import { createTopicsAndWait, MirrorKitUndecodableBatchError, readTopicToEnd } from '@mirrorkit/core';
 import { type KafkaCluster, startCluster, storedBatches } from '@mirrorkit/testkit';
 import { CompressionTypes, logLevel } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
-import { jsonLogger, type ReplicatorLogger } from './logger.js';
 import { type Replicator, startReplicator } from './replicator.js';
+import { testLog } from './replicator-test-log.testing.js';
 
 // A real fault on a real broker: a record batch whose bytes rotted on disk after it was written.
 // Its CRC is made to match again, so the broker serves it (and Kafka's DumpLogSegments calls it
@@ -39,14 +39,6 @@ function rotBatch(segment: string, baseOffset: bigint): void {
     at = end;
   }
   throw new Error(`no batch at offset ${baseOffset} in ${segment}`);
-}
-
-function testLog(): ReplicatorLogger {
-  const lines: string[] = [];
-  onTestFailed(() => console.error(`---- replicator log ----\n${lines.slice(-40).join('')}`));
-  return jsonLogger((line) => {
-    lines.push(line);
-  });
 }
 
 describe('a record batch that cannot be decoded, served by a real broker', () => {
@@ -164,7 +156,7 @@ heartbeats.topic.replication.factor = 1
 offset-syncs.topic.replication.factor = 1
 sync.topic.acls.enabled = false
 `,
-      log: testLog(),
+      log: testLog(40),
     });
     const target = kafkaFor(west);
     await eventually(

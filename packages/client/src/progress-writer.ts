@@ -1,7 +1,7 @@
 import {
-  createTopicsAndWait,
   defaultReplicationFactor,
   encodeProgress,
+  ensureInternalTopic,
   PROGRESS_TOPIC,
   recordFingerprint,
 } from '@mirrorkit/core';
@@ -261,19 +261,7 @@ export class ProgressWriter {
       const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } });
       await admin.connect();
       try {
-        if (!(await admin.listTopics()).includes(this.#topic)) {
-          await createTopicsAndWait(admin, {
-            topics: [
-              {
-                topic: this.#topic,
-                numPartitions: 1,
-                replicationFactor: await defaultReplicationFactor(admin),
-                configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-              },
-            ],
-            timeoutMs: 10_000,
-          });
-        }
+        await ensureInternalTopic(admin, this.#topic, defaultReplicationFactor, { timeoutMs: 10_000 });
         destination.topicReady = true;
       } finally {
         await admin.disconnect().catch(() => undefined);

@@ -154,11 +154,14 @@ function names(pending: ReadonlyMap<string, string>): string {
 /**
  * Creates `topic` as MM2 creates its internal topics (one partition, compacted) unless it exists;
  * true when it created it. Listed first: where the topic exists, no Create permission is needed.
+ * `replicationFactor` may be a lookup (such as {@link defaultReplicationFactor}), asked only when
+ * the topic is created; `timeoutMs` bounds the wait for its leader (default 30 s).
  */
 export async function ensureInternalTopic(
   admin: Admin,
   topic: string,
-  replicationFactor: number,
+  replicationFactor: number | ((admin: Admin) => Promise<number>),
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<boolean> {
   if ((await admin.listTopics()).includes(topic)) return false;
   await createTopicsAndWait(admin, {
@@ -166,10 +169,12 @@ export async function ensureInternalTopic(
       {
         topic,
         numPartitions: 1,
-        replicationFactor,
+        replicationFactor:
+          typeof replicationFactor === 'number' ? replicationFactor : await replicationFactor(admin),
         configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
       },
     ],
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   return true;
 }

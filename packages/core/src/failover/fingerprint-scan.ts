@@ -38,7 +38,11 @@ export async function scanFingerprints(
   const tail = BigInt(options.tailRecords ?? 5000);
   const narrowed = await narrowAll(kafka, searches);
   const byTopic = new Map<string, FingerprintSearch[]>();
-  for (const search of narrowed) byTopic.set(search.topic, [...(byTopic.get(search.topic) ?? []), search]);
+  for (const search of narrowed) {
+    const list = byTopic.get(search.topic);
+    if (list) list.push(search);
+    else byTopic.set(search.topic, [search]);
+  }
   const scans: FingerprintScan[] = [];
   for (const [topic, list] of byTopic) {
     const state = new Map(
@@ -72,7 +76,9 @@ export async function scanFingerprints(
           at.read++;
           const fingerprint = recordFingerprint(record);
           if (at.wanted.has(fingerprint)) {
-            at.matches.set(fingerprint, [...(at.matches.get(fingerprint) ?? []), record.offset]);
+            const offsets = at.matches.get(fingerprint);
+            if (offsets) offsets.push(record.offset);
+            else at.matches.set(fingerprint, [record.offset]);
             if (fingerprint === at.preferred && at.foundAt === null) at.foundAt = record.offset;
           }
           if (at.foundAt !== null && record.offset - at.foundAt >= tail) {

@@ -72,10 +72,17 @@ describe('dedup() and dedupBatch() when the seen-key store broker dies', () => {
       // The application's side effect; at evt-5 and evt-12 (first time only) the store's broker
       // dies right after it, so that key's write fails.
       const killAfter = new Set([keyOf(5), keyOf(12)]);
+      // The store's client can reach a restarting broker before the testkit's own readiness probe
+      // does, so evt-12 may come while restart() is still waiting: killing then would make that
+      // restart fail. The second kill waits for the restart to have finished.
+      let restarting: Promise<void> = Promise.resolve();
       const handle = async ({ message }: EachMessagePayload) => {
         const key = message.key?.toString() ?? '';
         calls.set(key, (calls.get(key) ?? 0) + 1);
-        if (killAfter.delete(key)) await storeCluster.kill();
+        if (killAfter.delete(key)) {
+          await restarting;
+          await storeCluster.kill();
+        }
       };
 
       // What kafkajs gets back from the wrapper when it fails.
@@ -138,7 +145,8 @@ describe('dedup() and dedupBatch() when the seen-key store broker dies', () => {
 
       // 2. It comes back while the consumer runs: evt-5 is written, not handled again, and the
       // consumer goes on — until the store dies again after evt-12.
-      await storeCluster.restart();
+      restarting = storeCluster.restart();
+      await restarting;
       await failedWrites(keyOf(12), 3);
       expect(await committed()).toBe('12');
       expect([...calls.values()].every((n) => n === 1)).toBe(true);

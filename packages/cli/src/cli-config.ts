@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import {
   DefaultReplicationPolicy,
   type FlowConfig,
+  kafkaConnection,
   MirrorKitError,
   type Mm2PropertyNote,
   parseMirrorMakerProperties,
   policyFromConfig,
   type ReplicationPolicy,
 } from '@mirrorkit/core';
-import { kafkaConnection } from '@mirrorkit/replicator';
 import type { KafkaConfig } from 'kafkajs';
 import { MirrorKitCliError } from './cli-error.js';
 
@@ -39,6 +39,22 @@ const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
 
 function configError(origin: string, message: string, cause?: unknown): MirrorKitCliError {
   return new MirrorKitCliError('CLI_CONFIG', `${origin}: ${message}`, cause === undefined ? {} : { cause });
+}
+
+/** ` at line L, column C` of a JSON.parse failure when V8 gives a position, else nothing. */
+function jsonErrorPlace(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message);
+  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lineColumn) return ` at line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  if (position) {
+    const before = text.slice(0, Number(position[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return ` at line ${line}, column ${column}`;
+  }
+  if (/end of JSON input|Unterminated/i.test(message)) return ' (it ends too early)';
+  return '';
 }
 
 /** Replaces `${env:NAME}` in every string of a JSON value, so secrets can stay out of the file. */
@@ -85,7 +101,8 @@ export function parseJsonConfig(
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw configError(origin, `not valid JSON: ${(error as Error).message}`, error);
+    // V8's message quotes the source text, which may hold a password: give the place only, and no cause.
+    throw configError(origin, `not valid JSON${jsonErrorPlace(text, error)}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw configError(origin, 'must be a JSON object');
@@ -140,15 +157,15 @@ export function parseMirrorMakerConfig(
   for (const alias of mm2.clusters) {
     const cluster = mm2.clusterConfigs.get(alias);
     if (!cluster) continue;
-    const { config, unsupported } = kafkaConnection(cluster, mm2);
-    // A setting the CLI cannot honour for a connection (JKS, Kerberos) would make every call fail
-    // in a confusing way later; say which line now.
-    const blocking = unsupported.filter((u) => /^(ssl|sasl|security)\./.test(u.key.replace(`${alias}.`, '')));
-    if (blocking.length > 0) {
-      const u = blocking[0] as (typeof blocking)[number];
-      throw configError(origin, `${u.key}${u.line !== undefined ? ` (line ${u.line})` : ''}: ${u.reason}`);
+    // Core refuses (with key and line) what it cannot honour securely, before any connection.
+    let config: KafkaConfig;
+    try {
+      config = kafkaConnection(cluster, mm2, { clientId: `mirrorkit-cli-${alias}` }).config;
+    } catch (error) {
+      if (error instanceof MirrorKitError) throw configError(origin, error.message, error);
+      throw error;
     }
-    clusters[alias] = { ...config, clientId: `mirrorkit-cli-${alias}` };
+    clusters[alias] = config;
   }
   const flows = mm2.flows.map((flow) => ({ source: flow.source, target: flow.target, mm2: flow }));
   const policy = mm2.flows[0]?.policy ?? policyFromConfig(mm2.properties);

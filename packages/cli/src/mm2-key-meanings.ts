@@ -5,14 +5,15 @@ import {
   copyProducerSettings,
   type FlowConfig,
   javaTrim,
+  kafkaConnection,
   type MirrorMakerConfig,
   MM2_DEPRECATED_KEYS,
   MM2_FLOW_KEYS,
   mm2KeyScope,
   type SettingSupportKind,
   settingSupport,
+  TOPIC_WATCH_INTERVAL_SECONDS,
 } from '@mirrorkit/core';
-import { kafkaConnection, TOPIC_WATCH_INTERVAL_SECONDS } from '@mirrorkit/replicator';
 
 /** Why MirrorKit does not act on a key: MM2's reasons, or `connection` for a client setting it cannot map. */
 export type IgnoredKind = SettingSupportKind | 'connection';

@@ -6,7 +6,11 @@ export type ConfigErrorCode =
   | 'CONFIG_UNKNOWN_KEY'
   | 'CONFIG_INVALID_VALUE'
   | 'CONFIG_UNKNOWN_ALIAS'
-  | 'CONFIG_MISSING';
+  | 'CONFIG_MISSING'
+  /** A security setting MirrorKit cannot honour; refused rather than connecting less securely. */
+  | 'CONFIG_UNSUPPORTED_SECURITY'
+  /** A keystore, truststore or other file a setting names cannot be read. */
+  | 'CONFIG_UNREADABLE_FILE';
 
 /**
  * A configuration that cannot be used; names the key and, for files, the line. Values of keys

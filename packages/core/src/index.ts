@@ -119,6 +119,7 @@ export {
   IdentityReplicationPolicy,
   type IdentityReplicationPolicyOptions,
 } from './identity-replication-policy.js';
+export { type JaasLoginModule, JaasSyntaxError, parseJaasConfig } from './jaas-config.js';
 export { type ParsedProperties, parseJavaProperties } from './java-properties.js';
 export {
   configDefBoolean,
@@ -130,6 +131,7 @@ export {
   javaParseBoolean,
   javaTrim,
 } from './kafka-config-values.js';
+export { type KafkaConnection, type KafkaConnectionOptions, kafkaConnection } from './kafka-connection.js';
 export { type CopyProducerSettings, copyProducerSettings } from './mm2-copy-producer.js';
 export {
   connectorNames,
@@ -190,6 +192,13 @@ export {
 export type { ReplicationPolicy } from './replication-policy.js';
 export { count, duration, type Palette, palette, textTable } from './text-table.js';
 export {
+  pemBlocks,
+  type ReadStoreFile,
+  type TlsOptions,
+  TlsSettingProblem,
+  tlsMaterial,
+} from './tls-material.js';
+export {
   type CreateTopicsAndWaitOptions,
   createTopicsAndWait,
   defaultReplicationFactor,
@@ -205,6 +214,7 @@ export {
   type TopicReaderErrorCode,
   visitTopicToEnd,
 } from './topic-reader.js';
+export { TOPIC_WATCH_INTERVAL_SECONDS } from './topic-watch-interval.js';
 export {
   type GroupCheckpoint,
   type TranslateOffsetsOptions,

@@ -73,7 +73,7 @@ function unescapeJava(text: string, line: number, keyOfValue: string | undefined
         throw new MirrorKitConfigError(
           'CONFIG_MALFORMED_LINE',
           keyOfValue === undefined
-            ? `malformed \\u escape "\\u${hex}" in a key (\\u takes four hex digits)`
+            ? 'malformed \\u escape in a key (\\u takes four hex digits)'
             : `${keyOfValue}: malformed \\u escape in the value (\\u takes four hex digits; MM2 refuses the file)`,
           keyOfValue === undefined ? { line } : { key: keyOfValue, line },
         );

@@ -97,7 +97,7 @@ a->b.enabled = true
     expect(kafkaConnection(mm2.clusterConfigs.get('b') as never, mm2).config.ssl).toBeUndefined();
   });
 
-  it('reports what it cannot map, with the line, instead of dropping it', () => {
+  it('refuses security it cannot honour, naming the key and its line, instead of connecting without it', () => {
     const mm2 = parseMirrorMakerProperties(`
 clusters = a, b
 a.bootstrap.servers = a:9093
@@ -107,12 +107,9 @@ a.ssl.truststore.location = /etc/kafka/truststore.jks
 b.bootstrap.servers = b:9092
 a->b.enabled = true
 `);
-    const { unsupported } = kafkaConnection(mm2.clusterConfigs.get('a') as never, mm2);
-    expect(unsupported.map((u) => [u.key, u.line])).toEqual([
-      ['a.ssl.truststore.location', 6],
-      ['a.sasl.mechanism', 5],
-    ]);
-    expect(unsupported.every((u) => u.reason.length > 0)).toBe(true);
+    expect(() => kafkaConnection(mm2.clusterConfigs.get('a') as never, mm2)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UNSUPPORTED_SECURITY', key: 'a.ssl.truststore.location', line: 6 }),
+    );
   });
 });
 

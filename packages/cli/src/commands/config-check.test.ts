@@ -123,7 +123,7 @@ us-east->us-west.emit.heartbeats.enabled = true # keep beating
     expect(human.stdout).toMatch(/LOUD {2}line \d+: us-east->us-west\.emit\.heartbeats\.enabled/);
   });
 
-  it("lists JKS stores and Kerberos as ignored, with the connection mapping's reason", async () => {
+  it('reports a connection the sidecar and the CLI refuse (JKS, Kerberos), naming the key and line', async () => {
     const file = writeConfig(
       `${seed}us-west.security.protocol = SASL_SSL
 us-west.sasl.mechanism = GSSAPI
@@ -133,10 +133,21 @@ us-west.ssl.truststore.location = /etc/kafka/truststore.jks
     const { code, stdout } = await run(['config', 'check', '--config', file, '--json']);
     expect(code).toBe(4);
     const result = JSON.parse(stdout) as ConfigCheckResult;
-    const jks = result.keys.find((k) => k.key === 'us-west.ssl.truststore.location');
-    expect(jks?.ignored).toEqual({ kind: 'connection', reason: expect.stringMatching(/PEM/) });
-    expect(jks?.mm2Differs).toMatch(/^MM2 acts on it/);
-    expect(result.keys.find((k) => k.key === 'us-west.sasl.mechanism')?.ignored?.reason).toMatch(/GSSAPI/);
+    const problem = result.problems.find((p) => p.alias === 'us-west');
+    expect(problem?.message).toMatch(
+      new RegExp(
+        `^line ${seed.split('\n').length + 2}: cluster us-west: us-west\\.ssl\\.truststore\\.location: .*PEM`,
+      ),
+    );
+    const gssapi = writeConfig(
+      `${seed}us-west.security.protocol = SASL_PLAINTEXT\nus-west.sasl.mechanism = GSSAPI\n`,
+    );
+    const kerberos = JSON.parse(
+      (await run(['config', 'check', '--config', gssapi, '--json'])).stdout,
+    ) as ConfigCheckResult;
+    expect(kerberos.problems.find((p) => p.alias === 'us-west')?.message).toMatch(
+      /us-west\.sasl\.mechanism: .*GSSAPI/,
+    );
   });
 
   it('fails the check (exit 1) on a value MM2 would refuse, naming the full key and line', async () => {

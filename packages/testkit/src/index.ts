@@ -14,6 +14,8 @@
 // Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
 import '@mirrorkit/core';
 
+export { assertClusterAlias } from './cluster-alias.js';
+export type { ClusterSecurity, ClusterSecurityProtocol } from './cluster-security.js';
 export {
   type FaultProxy,
   type FaultProxyFault,
@@ -43,4 +45,6 @@ export {
   type StartMirrorMakerOptions,
   startMirrorMaker,
 } from './mirror-maker.js';
+export type { ScramUser } from './scram-users.js';
 export { TestkitError, type TestkitErrorCode } from './testkit-error.js';
+export type { TlsMaterial } from './tls-certificates.js';

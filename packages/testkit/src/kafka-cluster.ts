@@ -1,14 +1,24 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { assertClusterAlias } from './cluster-alias.js';
 import { newClusterId } from './cluster-id.js';
+import {
+  type ClusterSecurity,
+  type ClusterSecurityProtocol,
+  clusterSecurity,
+  SECURE_LISTENER,
+  secureBrokerProperties,
+} from './cluster-security.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { freePorts } from './free-ports.js';
 import { type JvmProcess, runJvmTool, startJvm } from './jvm-process.js';
 import { ensureKafkaRuntime, type KafkaRuntime } from './kafka-runtime.js';
+import { createScramUser, newScramUser } from './scram-users.js';
 import { claimRunDir, sweepStaleRunDirs } from './stale-run-dirs.js';
 import { TestkitError } from './testkit-error.js';
+import { generateTlsMaterial, type TlsMaterial } from './tls-certificates.js';
 
 /** Options for {@link startCluster}. */
 export interface StartClusterOptions {
@@ -35,6 +45,14 @@ export interface StartClusterOptions {
    * loses the proxied listeners.
    */
   proxies?: number;
+  /**
+   * Puts the client listener behind TLS: `SASL_SSL` with SCRAM-SHA-512 (a user is created through the
+   * broker), or `SSL` with client certificates required. Certificates are made per cluster in its
+   * folder. {@link KafkaCluster.bootstrapServers} is then the secure listener and
+   * {@link KafkaCluster.security} holds what a client needs; inter-broker and controller traffic stay
+   * on an internal PLAINTEXT listener. Not combinable with `proxies`.
+   */
+  security?: ClusterSecurityProtocol;
 }
 
 /** A running single-node KRaft cluster (combined broker and controller) on loopback. */
@@ -63,6 +81,8 @@ export interface KafkaCluster {
   readonly proxy: FaultProxy | undefined;
   /** `proxies[0].address`, when there is one: a client bootstrapped here goes through `proxy` only. */
   readonly proxiedBootstrapServers: string | undefined;
+  /** Credentials and certificates for a cluster started with {@link StartClusterOptions.security}. */
+  readonly security: ClusterSecurity | undefined;
   readonly dataDir: string;
   readonly logFile: string;
   /** How long the last (re)start took from launching the JVM to the first successful client call. */
@@ -96,12 +116,22 @@ interface ProxiedListener {
 }
 
 function serverProperties(
-  ports: { client: number; controller: number; proxied: readonly ProxiedListener[] },
+  ports: {
+    client: number;
+    controller: number;
+    proxied: readonly ProxiedListener[];
+    secure?: { port: number; protocol: ClusterSecurityProtocol; props: Record<string, string> };
+  },
   dataDir: string,
   overrides: Readonly<Record<string, string>>,
 ): string {
+  const secureListener: ProxiedListener[] = ports.secure
+    ? [{ name: SECURE_LISTENER, port: ports.secure.port, proxyPort: ports.secure.port }]
+    : [];
   const proxied = (format: (listener: ProxiedListener) => string): string =>
-    ports.proxied.map((listener) => `,${format(listener)}`).join('');
+    [...ports.proxied, ...secureListener].map((listener) => `,${format(listener)}`).join('');
+  const protocolOf = (listener: ProxiedListener): string =>
+    listener.name === SECURE_LISTENER && ports.secure ? ports.secure.protocol : 'PLAINTEXT';
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
@@ -116,7 +146,7 @@ function serverProperties(
       (l) => `${l.name}://127.0.0.1:${l.proxyPort}`,
     )}`,
     'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied(
-      (l) => `${l.name}:PLAINTEXT`,
+      (l) => `${l.name}:${protocolOf(l)}`,
     )}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -143,6 +173,7 @@ function serverProperties(
     'num.io.threads': '2',
     'log.segment.bytes': String(64 * 1024 * 1024),
     'log.cleaner.dedupe.buffer.size': String(8 * 1024 * 1024),
+    ...ports.secure?.props,
     ...overrides,
   };
   return `${Object.entries(props)
@@ -156,8 +187,10 @@ async function waitUntilServing(
   jvm: JvmProcess,
   deadline: number,
   alias: string,
+  secure: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
 ): Promise<void> {
   const kafka = new Kafka({
+    ...secure,
     clientId: `testkit-ready-${alias}`,
     brokers: [bootstrap],
     logLevel: logLevel.NOTHING,
@@ -210,18 +243,16 @@ function portInUse(jvm: JvmProcess): boolean {
  * ```
  */
 export async function startCluster(options: StartClusterOptions): Promise<KafkaCluster> {
-  if (!/^[A-Za-z0-9._-]+$/.test(options.alias)) {
-    throw new TestkitError(
-      'TESTKIT_BAD_ARGUMENT',
-      `cluster alias "${options.alias}" must match [A-Za-z0-9._-]+`,
-    );
-  }
+  assertClusterAlias(options.alias);
   const proxyCount = options.proxies ?? 0;
   if (!Number.isInteger(proxyCount) || proxyCount < 0 || proxyCount > MAX_PROXIES) {
     throw new TestkitError(
       'TESTKIT_BAD_ARGUMENT',
       `proxies must be an integer from 0 to ${MAX_PROXIES}, got ${String(options.proxies)}`,
     );
+  }
+  if (options.security && proxyCount > 0) {
+    throw new TestkitError('TESTKIT_BAD_ARGUMENT', 'security and proxies cannot be combined');
   }
   const runtime = await ensureKafkaRuntime(options.version ? { version: options.version } : {});
   let baseDir = options.baseDir;
@@ -233,15 +264,21 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
   const dataDir = join(baseDir, options.alias);
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   const clusterId = newClusterId();
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const tls = options.security ? await generateTlsMaterial(join(dataDir, 'tls')) : undefined;
 
   for (let attempt = 1; ; attempt++) {
-    rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dataDir, { recursive: true });
-    const [client, controller, ...listenerPorts] = (await freePorts(2 + proxyCount)) as [
+    // The certificates were made before the first attempt; a retry keeps them.
+    for (const entry of readdirSync(dataDir, { withFileTypes: true }).filter((e) => e.name !== 'tls'))
+      rmSync(join(dataDir, entry.name), { recursive: true, force: true });
+    const secureCount = tls ? 1 : 0;
+    const [client, controller, ...listenerPorts] = (await freePorts(2 + proxyCount + secureCount)) as [
       number,
       number,
       ...number[],
     ];
+    const securePort = tls ? listenerPorts.pop() : undefined;
     // The proxies bind before the broker starts because their ports go into advertised.listeners.
     const proxies: FaultProxy[] = [];
     try {
@@ -252,7 +289,24 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
       const propsFile = join(dataDir, 'server.properties');
       writeFileSync(
         propsFile,
-        serverProperties({ client, controller, proxied }, dataDir, options.brokerProperties ?? {}),
+        serverProperties(
+          {
+            client,
+            controller,
+            proxied,
+            ...(tls && options.security && securePort !== undefined
+              ? {
+                  secure: {
+                    port: securePort,
+                    protocol: options.security,
+                    props: secureBrokerProperties(options.security, tls),
+                  },
+                }
+              : {}),
+          },
+          dataDir,
+          options.brokerProperties ?? {},
+        ),
       );
       await runJvmTool({
         runtime,
@@ -271,6 +325,9 @@ export async function startCluster(options: StartClusterOptions): Promise<KafkaC
         proxies,
         timeoutMs,
         baseDir,
+        ...(tls && options.security && securePort !== undefined
+          ? { secure: { port: securePort, protocol: options.security, tls } }
+          : {}),
       });
     } catch (error) {
       // A retry picks new broker ports, and the advertised proxy ports are rewritten with them.
@@ -298,6 +355,7 @@ async function launch(ctx: {
   proxies: readonly FaultProxy[];
   timeoutMs: number;
   baseDir: string;
+  secure?: { port: number; protocol: ClusterSecurityProtocol; tls: TlsMaterial };
 }): Promise<KafkaCluster> {
   const logFile = join(ctx.dataDir, 'broker.log');
   const startJvmNow = (): JvmProcess =>
@@ -312,8 +370,29 @@ async function launch(ctx: {
   let jvm = startJvmNow();
   let startupMs = 0;
   const startedAt = Date.now();
+  const scram = ctx.secure?.protocol === 'SASL_SSL' ? newScramUser() : undefined;
+  const security = ctx.secure ? clusterSecurity(ctx.secure.protocol, ctx.secure.tls, scram) : undefined;
+  const clientBootstrap = ctx.secure ? `127.0.0.1:${ctx.secure.port}` : ctx.bootstrap;
+  // A secure cluster is ready once a client gets through the secure listener with its credentials;
+  // that also waits out the SCRAM credential reaching the broker's cache.
+  const waitSecure = async (deadline: number): Promise<void> => {
+    if (!security) return;
+    await waitUntilServing(clientBootstrap, jvm, deadline, ctx.options.alias, {
+      ssl: security.kafkajsSsl,
+      ...(security.kafkajsSasl ? { sasl: security.kafkajsSasl } : {}),
+    });
+  };
   try {
     await waitUntilServing(ctx.bootstrap, jvm, startedAt + ctx.timeoutMs, ctx.options.alias);
+    if (scram) {
+      await createScramUser({
+        runtime: ctx.runtime,
+        internalBootstrap: ctx.bootstrap,
+        user: scram,
+        dir: ctx.dataDir,
+      });
+    }
+    await waitSecure(startedAt + ctx.timeoutMs);
   } catch (error) {
     await jvm.kill();
     if (portInUse(jvm)) throw new PortTakenError(error);
@@ -326,8 +405,9 @@ async function launch(ctx: {
     alias: ctx.options.alias,
     version: ctx.runtime.version,
     clusterId: ctx.clusterId,
-    bootstrapServers: ctx.bootstrap,
-    brokers: [ctx.bootstrap],
+    bootstrapServers: clientBootstrap,
+    brokers: [clientBootstrap],
+    security,
     proxies: Object.freeze([...ctx.proxies]),
     proxy: ctx.proxies[0],
     proxiedBootstrapServers: ctx.proxies[0]?.address,
@@ -361,6 +441,7 @@ async function launch(ctx: {
       jvm = startJvmNow();
       const restartedAt = Date.now();
       await waitUntilServing(ctx.bootstrap, jvm, restartedAt + ctx.timeoutMs, ctx.options.alias);
+      await waitSecure(restartedAt + ctx.timeoutMs);
       startupMs = Date.now() - restartedAt;
     },
     logTail: (lines?: number) => jvm.logTail(lines),

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `pnpm kafka:up`: two local clusters for trying things by hand. Ctrl-C stops them cleanly.
+import { assertClusterAlias } from '../cluster-alias.js';
 import { startClusters } from '../kafka-cluster.js';
 
 const aliases = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['us-east', 'us-west'];
+// Checked before anything starts, so a bad alias never gets a run folder to clean up.
+for (const alias of aliases) assertClusterAlias(alias);
 const started = Date.now();
 const clusters = await startClusters(aliases);
 process.stdout.write(`Apache Kafka ${clusters[0]?.version} (KRaft) up in ${Date.now() - started} ms:\n`);

@@ -25,6 +25,7 @@ import kafkajs, {
   type Producer,
 } from 'kafkajs';
 import { CopiedOffsets } from './copied-offsets.js';
+import type { FlowStatus, StoppedPartition } from './flow-status.js';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';
@@ -39,6 +40,11 @@ export interface FlowReplicatorOptions {
   readonly target: Kafka;
   /** The consumer group on the source that spreads partitions over replicator processes. */
   readonly groupId: string;
+  /**
+   * Prefix of every group this replicator runs on the source (its replication and exactly-once
+   * groups), so that checkpointing skips them. Default: `groupId` itself.
+   */
+  readonly groupIdPrefix?: string;
   readonly metrics: ReplicatorMetrics;
   readonly log: ReplicatorLogger;
   /**
@@ -119,10 +125,19 @@ export class FlowReplicator {
   #lastError: string | null = null;
   #lastCheckpointAt = 0;
   #restarting: Promise<void> | null = null;
+  /** Since when the copy loop has not been running; null while it runs. */
+  #downSince: number | null = Date.now();
+  /** When each held partition was first held, for {@link status}. */
+  readonly #heldSince = new WeakMap<object, number>();
   readonly #compression: CompressionType;
   // A source batch that does not decode holds its partition (never copied past, reported as a
   // failing step, fetched again later); the flow's other partitions go on being copied.
-  readonly #hold = new UndecodablePartitionHold({ onHeld: (error) => this.#failed('copy', error) });
+  readonly #hold = new UndecodablePartitionHold({
+    onHeld: (error) => {
+      if (!this.#heldSince.has(error)) this.#heldSince.set(error, Date.now());
+      this.#failed('copy', error);
+    },
+  });
 
   constructor(options: FlowReplicatorOptions) {
     this.#o = options;
@@ -150,6 +165,29 @@ export class FlowReplicator {
   /** Source topics replicated now. */
   get topics(): string[] {
     return [...this.#topics.keys()].sort();
+  }
+
+  /** What this flow says about itself to `/healthz`, `/metrics` and `Replicator.health()`. */
+  status(): FlowStatus {
+    const stoppedPartitions: StoppedPartition[] = this.#hold.held.map((error) => ({
+      topic: error.topic,
+      partition: error.partition,
+      offset: error.offset.toString(),
+      code: error.code,
+      error: error.message,
+      since: this.#heldSince.get(error) ?? Date.now(),
+    }));
+    const running = this.#running !== '' && this.#restarting === null && this.#downSince === null;
+    return {
+      flow: this.name,
+      ready: this.ready,
+      state: running ? 'running' : this.#joined ? 'restarting' : 'starting',
+      downSince: running ? null : (this.#downSince ?? Date.now()),
+      lastError: this.lastError,
+      stoppedPartitions,
+      skippedRecords: 0,
+      topics: this.topics,
+    };
   }
 
   /**
@@ -423,6 +461,7 @@ export class FlowReplicator {
       const topics = [...this.#topics.keys()];
       const wanted = this.#wanted();
       this.#running = '';
+      this.#downSince ??= Date.now();
       this.#o.log.info('starting copy consumer', { flow: this.name, topics: wanted });
       if (this.#consumer) {
         await this.#consumer.disconnect().catch(() => undefined);
@@ -437,6 +476,7 @@ export class FlowReplicator {
       if (topics.length === 0 || this.#stopping) {
         this.#joined = true;
         this.#running = wanted;
+        this.#downSince = null;
         return;
       }
       const consumer = this.#o.source.consumer({
@@ -453,6 +493,8 @@ export class FlowReplicator {
           ),
         );
         this.#joined = true;
+        // kafkajs rejoins by itself after a retriable crash, without going through a restart here.
+        this.#downSince = null;
         // Partitions that went to another process are copied there from now on, past what is kept here.
         this.#copies.retain(this.#owned);
         // Positions are read again from the target: another process may have moved them. Cached
@@ -470,6 +512,7 @@ export class FlowReplicator {
       });
       consumer.on(consumer.events.CRASH, (event) => {
         this.#failed('copy', event.payload.error);
+        if (!this.#stopping) this.#downSince ??= Date.now();
         // kafkajs gives up on errors it deems not retriable: the flow must not stop copying for
         // good, so it starts a new consumer (from the committed positions) a little later.
         if (event.payload.restart || this.#stopping) return;
@@ -488,6 +531,7 @@ export class FlowReplicator {
         eachBatch: (payload) => this.#copy(payload),
       });
       this.#running = wanted;
+      this.#downSince = null;
     })();
     this.#restarting = run;
     return run.finally(() => {
@@ -727,7 +771,12 @@ export class FlowReplicator {
     const accepts = groupFilter(flow);
     const groups = (await sourceAdmin.listGroups()).groups
       .map((g) => g.groupId)
-      .filter((g) => accepts(g) && g !== this.#o.groupId && !g.startsWith('mirrorkit-replicator'));
+      .filter(
+        (g) =>
+          accepts(g) &&
+          g !== this.#o.groupId &&
+          !g.startsWith(this.#o.groupIdPrefix === undefined ? this.#o.groupId : `${this.#o.groupIdPrefix}.`),
+      );
     const checkpoints: Checkpoint[] = [];
     let exactCount = 0;
     for (const groupId of groups) {

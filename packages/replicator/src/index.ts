@@ -23,13 +23,15 @@ import '@mirrorkit/core';
 // The one classification of settings MirrorKit does not act on lives in core (the CLI's
 // `config check` shows it too); re-exported for those who import it from here.
 export { unsupportedSettings } from '@mirrorkit/core';
-export { COPIED_RANGES_PER_PARTITION, CopiedOffsets, type CopiedRange } from './copied-offsets.js';
-export { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
+export type { FlowStatus, StoppedPartition } from './flow-status.js';
+export { DEFAULT_LIVE_DOWN_BOUND_MS, HTTP_ROUTES, type ReplicatorHealth } from './http-server.js';
 export { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 export { jsonLogger, type ReplicatorLogger, silentLogger } from './logger.js';
-export { LATENCY_BUCKETS_MS, ReplicatorMetrics } from './metrics.js';
-export { PartitionSyncState } from './offset-sync-emitter.js';
-export { type Replicator, type ReplicatorOptions, startReplicator } from './replicator.js';
+export type { ReplicatorMetrics } from './metrics.js';
+export {
+  type Replicator,
+  type ReplicatorFlow,
+  type ReplicatorOptions,
+  startReplicator,
+} from './replicator.js';
 export { MirrorKitReplicatorError, type ReplicatorErrorCode } from './replicator-error.js';
-export { isCycle, replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
-export { TOPIC_WATCH_INTERVAL_SECONDS } from './topic-watch.js';

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   type CopyProducerSettings,
   copyProducerSettings,
@@ -9,7 +7,14 @@ import {
 } from '@mirrorkit/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { FlowReplicator, type FlowReplicatorOptions } from './flow-replicator.js';
+import type { FlowStatus } from './flow-status.js';
 import { HeartbeatEmitter, heartbeatPairs } from './heartbeat-emitter.js';
+import {
+  DEFAULT_LIVE_DOWN_BOUND_MS,
+  type HttpServer,
+  replicatorHealth,
+  startHttpServer,
+} from './http-server.js';
 import { kafkaConnection, type UnsupportedSetting } from './kafka-connection.js';
 import { type ReplicatorLogger, silentLogger } from './logger.js';
 import { ReplicatorMetrics } from './metrics.js';
@@ -25,12 +30,23 @@ export interface ReplicatorOptions {
   readonly groupIdPrefix?: string;
   /** Port for `/healthz` and `/metrics`; 0 picks a free one; null serves nothing. Default null. */
   readonly httpPort?: number | null;
+  /**
+   * Address the HTTP server listens on. Default `127.0.0.1` (loopback: nothing is exposed by
+   * accident); `0.0.0.0` in a pod, so that probes and Prometheus reach it on the pod IP.
+   */
+  readonly httpHost?: string;
+  /**
+   * How long a flow may be down before `/healthz/live` answers 503 so that an orchestrator
+   * restarts the process. Default 300,000 ms (5 min): several restarts with backoff first.
+   */
+  readonly liveDownBoundMs?: number;
   readonly log?: ReplicatorLogger;
 }
 
 /** A running replicator. */
 export interface Replicator {
-  readonly flows: readonly FlowReplicator[];
+  /** The flows, by what they say about themselves. */
+  readonly flows: readonly ReplicatorFlow[];
   readonly metrics: ReplicatorMetrics;
   /** Settings in the file that the replicator does not act on, with their lines. */
   readonly unsupported: readonly UnsupportedSetting[];
@@ -38,8 +54,21 @@ export interface Replicator {
   readonly httpPort: number | null;
   /** Ready (every flow joined its group) and the last error of each flow. */
   health(): { ready: boolean; errors: Record<string, string> };
+  /** What each flow says about itself now; what `/healthz` reports. */
+  status(): FlowStatus[];
   /** Graceful stop: commits what the target acknowledged, leaves the groups, closes clients. */
   stop(): Promise<void>;
+  /** What a {@link Replicator.stop} in progress still waits for (e.g. `flow a->b`), for a stop bound to name. */
+  stopPending(): string[];
+}
+
+/** One flow of a running replicator. */
+export interface ReplicatorFlow {
+  /** `source->target`. */
+  readonly name: string;
+  /** Source topics replicated now (a fresh copy). */
+  readonly topics: string[];
+  status(): FlowStatus;
 }
 
 /**
@@ -104,6 +133,7 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     source: kafkaOf(flow.source),
     target: kafkaOf(flow.target),
     groupId: `${prefix}.${flow.source}->${flow.target}`,
+    groupIdPrefix: prefix,
     metrics,
     log,
     exactlyOnce: ['enabled', 'required'].includes(
@@ -131,7 +161,8 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
   // A flow whose cluster cannot be reached does not stop the others or the process: it is
   // reported (log, /healthz) and retried with backoff until it starts or the replicator stops.
   let stopped = false;
-  const startErrors = new Map<string, string>();
+  // Kept across retries: `downSince` is when the first attempt failed, which the live bound reads.
+  const startErrors = new Map<string, { message: string; since: number }>();
   const retrying: Promise<void>[] = [];
   const attempt = async (i: number): Promise<boolean> => {
     const flow = flows[i] as FlowReplicator;
@@ -147,7 +178,7 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const code = error instanceof MirrorKitReplicatorError ? error.code : 'REPLICATOR_CLUSTER_UNREACHABLE';
-      startErrors.set(flow.name, message);
+      startErrors.set(flow.name, { message, since: startErrors.get(flow.name)?.since ?? Date.now() });
       log.error('flow could not start; retrying', { flow: flow.name, code, error: message });
       await flow.stop().catch(() => undefined);
       flows[i] = new FlowReplicator(flowOptions[i] as FlowReplicatorOptions);
@@ -167,60 +198,95 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
     );
   });
 
-  const health = (): { ready: boolean; errors: Record<string, string> } => {
-    const errors: Record<string, string> = {};
-    for (const flow of flows) if (flow.lastError) errors[flow.name] = flow.lastError;
-    for (const [name, message] of startErrors) errors[name] = message;
-    return { ready: startErrors.size === 0 && flows.every((f) => f.ready), errors };
+  const statusOf = (i: number): FlowStatus => {
+    const flow = flows[i] as FlowReplicator;
+    const own = ownStatus(flow);
+    const failedStart = startErrors.get(flow.name);
+    return failedStart
+      ? {
+          ...own,
+          ready: false,
+          state: 'starting',
+          downSince: failedStart.since,
+          lastError: failedStart.message,
+        }
+      : own;
   };
-  let server: Server | null = null;
-  let httpPort: number | null = null;
+  const status = (): FlowStatus[] => flows.map((_, i) => statusOf(i));
+  const health = (): { ready: boolean; errors: Record<string, string> } => {
+    const h = replicatorHealth(status(), Date.now(), Number.POSITIVE_INFINITY);
+    return { ready: h.ready, errors: { ...h.errors } };
+  };
+  let server: HttpServer | null = null;
   if (options.httpPort !== undefined && options.httpPort !== null) {
-    server = createServer((request, response) => {
-      const url = request.url ?? '/';
-      if (url === '/metrics') {
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
-      } else if (url === '/healthz/live') {
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{"live":true}\n');
-      } else if (url === '/healthz' || url === '/healthz/ready') {
-        const h = health();
-        const ok = h.ready && Object.keys(h.errors).length === 0;
-        response
-          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-          .end(
-            `${JSON.stringify({ ...h, flows: flows.map((f) => ({ flow: f.name, ready: f.ready, topics: f.topics })) })}\n`,
-          );
-      } else {
-        response.writeHead(404).end();
-      }
+    const host = options.httpHost ?? '127.0.0.1';
+    server = await startHttpServer(host, options.httpPort, {
+      statuses: status,
+      metrics: () => metrics.render(),
+      now: Date.now,
+      liveDownBoundMs: options.liveDownBoundMs ?? DEFAULT_LIVE_DOWN_BOUND_MS,
     });
-    await new Promise<void>((resolveListen) =>
-      (server as Server).listen(options.httpPort as number, '127.0.0.1', resolveListen),
-    );
-    httpPort = (server.address() as AddressInfo).port;
-    log.info('serving /healthz and /metrics', { port: httpPort });
+    log.info('serving /healthz and /metrics', { host, port: server.port });
   }
+  // Views, not the flows: a flow whose start failed is replaced by a fresh one on retry.
+  const views: ReplicatorFlow[] = flows.map((_, i) => ({
+    get name() {
+      return (flows[i] as FlowReplicator).name;
+    },
+    get topics() {
+      return (flows[i] as FlowReplicator).topics;
+    },
+    status: () => statusOf(i),
+  }));
 
+  const pending = new Set<string>();
+  const step = async (name: string, work: Promise<unknown>): Promise<void> => {
+    pending.add(name);
+    try {
+      await work;
+    } finally {
+      pending.delete(name);
+    }
+  };
   let stopping: Promise<void> | null = null;
   return {
-    flows,
+    flows: views,
     metrics,
     unsupported,
-    httpPort,
+    httpPort: server?.port ?? null,
     health,
+    status,
+    stopPending: () => [...pending],
     stop: () => {
       stopping ??= (async () => {
         log.info('stopping: committing and leaving the groups');
         stopped = true;
-        await heartbeats.stop();
-        await Promise.all(flows.map((f) => f.stop()));
-        await Promise.all(retrying);
-        await new Promise<void>((resolveClose) =>
-          server ? server.close(() => resolveClose()) : resolveClose(),
-        );
+        await step('heartbeats', heartbeats.stop());
+        await Promise.all(flows.map((f) => step(`flow ${f.name}`, f.stop())));
+        await step('start retries', Promise.all(retrying));
+        if (server) await step('http server', server.close());
         log.info('stopped');
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * The one place that reads a flow's status; until every flow reports a full {@link FlowStatus}
+ * itself, its older getters stand in.
+ */
+function ownStatus(flow: FlowReplicator): FlowStatus {
+  const own = (flow as { status?: () => FlowStatus }).status;
+  if (typeof own === 'function') return own.call(flow);
+  return {
+    flow: flow.name,
+    ready: flow.ready,
+    state: flow.ready ? 'running' : 'starting',
+    downSince: null,
+    lastError: flow.lastError,
+    stoppedPartitions: [],
+    skippedRecords: 0,
+    topics: flow.topics,
   };
 }

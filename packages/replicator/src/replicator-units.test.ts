@@ -108,7 +108,11 @@ b.bootstrap.servers = b:9092
 a->b.enabled = true
 `);
     expect(() => kafkaConnection(mm2.clusterConfigs.get('a') as never, mm2)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_UNSUPPORTED_SECURITY', key: 'a.ssl.truststore.location', line: 6 }),
+      expect.objectContaining({
+        code: 'CONFIG_UNSUPPORTED_SECURITY',
+        key: 'a.ssl.truststore.location',
+        line: 6,
+      }),
     );
   });
 });

@@ -30,6 +30,7 @@ import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 import { PartitionSyncState } from './offset-sync-emitter.js';
 import { MirrorKitReplicatorError } from './replicator-error.js';
+import { RestartBackoff } from './restart-backoff.js';
 import { replicatedConfigs } from './topic-selection.js';
 import { sameSelection, selectedTopics, topicWatchIntervalSeconds } from './topic-watch.js';
 
@@ -125,6 +126,7 @@ export class FlowReplicator {
   #lastError: string | null = null;
   #lastCheckpointAt = 0;
   #restarting: Promise<void> | null = null;
+  readonly #backoff = new RestartBackoff();
   /** Since when the copy loop has not been running; null while it runs. */
   #downSince: number | null = Date.now();
   /** When each held partition was first held, for {@link status}. */
@@ -516,10 +518,7 @@ export class FlowReplicator {
         // kafkajs gives up on errors it deems not retriable: the flow must not stop copying for
         // good, so it starts a new consumer (from the committed positions) a little later.
         if (event.payload.restart || this.#stopping) return;
-        this.#after(5000, async () => {
-          if (this.#stopping || this.#consumer !== consumer) return;
-          await this.#restartConsumer().catch((error: unknown) => this.#failed('copy', error));
-        });
+        this.#scheduleRestart(consumer, event.payload.error);
       });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
@@ -532,10 +531,34 @@ export class FlowReplicator {
       });
       this.#running = wanted;
       this.#downSince = null;
+      this.#backoff.healthy(Date.now());
     })();
     this.#restarting = run;
     return run.finally(() => {
       if (this.#restarting === run) this.#restarting = null;
+    });
+  }
+
+  /**
+   * Restarts the copy loop (new consumer and producer; exactly-once positions re-read on join)
+   * after a crash kafkajs will not recover from, with backoff, until it runs again: never a loop
+   * that gives up.
+   */
+  #scheduleRestart(crashed: Consumer, error: unknown): void {
+    const delay = this.#backoff.crashed(Date.now());
+    this.#o.metrics.inc('mirrorkit_replicator_restarts_total', this.#labels);
+    this.#o.log.error('copy loop crashed; restarting', {
+      flow: this.name,
+      error: error instanceof Error ? error.message : String(error),
+      delayMs: delay,
+    });
+    this.#after(delay, async () => {
+      if (this.#stopping || this.#consumer !== crashed) return;
+      this.#eosPositions.clear();
+      await this.#restartConsumer().catch((restartError: unknown) => {
+        this.#failed('copy', restartError);
+        if (!this.#stopping && this.#consumer === crashed) this.#scheduleRestart(crashed, restartError);
+      });
     });
   }
 
@@ -659,16 +682,27 @@ export class FlowReplicator {
         for (let i = 0; i < chunk.length; i++)
           this.#copies.record(key, BigInt((chunk[i] as { offset: string }).offset), base + BigInt(i));
     if (syncs.length > 0 && flow.emitOffsetSyncs) {
-      await (this.#syncProducer as Producer).send({
-        topic: flow.policy.offsetSyncsTopic(flow.target),
-        acks: -1,
-        messages: syncs.map((s) => ({ ...encodeOffsetSync(s), partition: 0 })),
-      });
-      for (const s of syncs) {
-        this.#syncStore.add(s);
-        for (const listener of this.#syncListeners) listener.push(s);
+      // A failed sync only makes translation coarser: it must never make the batch be copied again.
+      const sent = await (this.#syncProducer as Producer)
+        .send({
+          topic: flow.policy.offsetSyncsTopic(flow.target),
+          acks: -1,
+          messages: syncs.map((s) => ({ ...encodeOffsetSync(s), partition: 0 })),
+        })
+        .then(
+          () => true,
+          (error: unknown) => {
+            this.#failed('offset-syncs', error);
+            return false;
+          },
+        );
+      if (sent) {
+        for (const s of syncs) {
+          this.#syncStore.add(s);
+          for (const listener of this.#syncListeners) listener.push(s);
+        }
+        metrics.inc('mirrorkit_replicator_offset_syncs_total', this.#labels, syncs.length);
       }
-      metrics.inc('mirrorkit_replicator_offset_syncs_total', this.#labels, syncs.length);
     }
     metrics.inc('mirrorkit_replicator_records_total', this.#labels, messages.length);
     metrics.inc('mirrorkit_replicator_bytes_total', this.#labels, bytes);
@@ -778,6 +812,8 @@ export class FlowReplicator {
           !g.startsWith(this.#o.groupIdPrefix === undefined ? this.#o.groupId : `${this.#o.groupIdPrefix}.`),
       );
     const checkpoints: Checkpoint[] = [];
+    // Remembered as emitted only once the target acknowledged, so a failed send is retried next round.
+    const emitted: [string, { upstream: bigint; downstream: bigint; generation: number }][] = [];
     let exactCount = 0;
     for (const groupId of groups) {
       const offsets = await sourceAdmin.fetchOffsets({ groupId, topics });
@@ -805,7 +841,7 @@ export class FlowReplicator {
               (downstream < last.downstream && generation === last.generation))
           )
             continue;
-          this.#lastCheckpoints.set(memo, { upstream, downstream, generation });
+          emitted.push([memo, { upstream, downstream, generation }]);
           if (exact !== null) exactCount++;
           const checkpoint: Checkpoint = {
             consumerGroupId: groupId,
@@ -826,6 +862,7 @@ export class FlowReplicator {
         acks: -1,
         messages: checkpoints.map((c) => ({ ...encodeCheckpoint(c), partition: 0 })),
       });
+      for (const [memo, last] of emitted) this.#lastCheckpoints.set(memo, last);
       this.#o.metrics.inc('mirrorkit_replicator_checkpoints_total', this.#labels, checkpoints.length);
       this.#o.metrics.inc('mirrorkit_replicator_checkpoints_exact_total', this.#labels, exactCount);
     }

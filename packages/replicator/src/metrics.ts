@@ -47,6 +47,10 @@ export class ReplicatorMetrics {
       ],
     ],
     ['mirrorkit_replicator_heartbeats_total', ['counter', 'Heartbeats emitted.']],
+    [
+      'mirrorkit_replicator_restarts_total',
+      ['counter', 'Restarts of a copy loop that crashed on an error kafkajs does not recover from.'],
+    ],
     ['mirrorkit_replicator_errors_total', ['counter', 'Errors by kind (each is retried).']],
     ['mirrorkit_replicator_record_lag', ['gauge', 'Records on the source partition not yet replicated.']],
     ['mirrorkit_replicator_checkpoint_age_seconds', ['gauge', 'Seconds since the last checkpoint emission.']],

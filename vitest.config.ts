@@ -27,6 +27,10 @@ export default defineConfig({
           include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
           environment: 'node',
+          // Unit tests do no I/O, so time never decides their outcome; but property tests run
+          // hundreds of cases, and on a 2-core box shared with brokers (load 16 seen in CI) one took
+          // 9.6 s against vitest's 5 s default. The bound is there to catch a hang, not to time them.
+          testTimeout: 60_000,
         },
       },
       {

@@ -133,6 +133,7 @@ export {
 } from './kafka-config-values.js';
 export { type KafkaConnection, type KafkaConnectionOptions, kafkaConnection } from './kafka-connection.js';
 export { type CopyProducerSettings, copyProducerSettings } from './mm2-copy-producer.js';
+export type { DeadLetterQueueConfig, ErrorHandlingConfig } from './mm2-error-handling.js';
 export {
   connectorNames,
   MM2_DEPRECATED_KEYS,

@@ -6,6 +6,7 @@ import {
   javaParseBoolean,
   javaTrim,
 } from './kafka-config-values.js';
+import { resolveErrorHandling } from './mm2-error-handling.js';
 import {
   connectorNames,
   MM2_DEPRECATED_KEYS,
@@ -49,6 +50,13 @@ const DEFAULTS: Readonly<Record<string, string>> = {
   'offset-syncs.topic.replication.factor': '3',
   'offset-syncs.topic.location': 'source',
   'tasks.max': '1',
+  // Kafka Connect's ConnectorConfig and SinkConnectorConfig.
+  'errors.tolerance': 'none',
+  'errors.log.enable': 'false',
+  'errors.log.include.messages': 'false',
+  'errors.deadletterqueue.topic.name': '',
+  'errors.deadletterqueue.topic.replication.factor': '3',
+  'errors.deadletterqueue.context.headers.enable': 'false',
 };
 
 const POLICY_CLASSES = new Set([
@@ -65,6 +73,8 @@ const LOST_WITH: Readonly<Record<string, string>> = {
 };
 
 function refusedBy(spec: Mm2KeySpec): string {
+  if (spec.connectors.length === 0)
+    return "MM2's connectors ignore it; MirrorKit's replicator reads it and refuses the value";
   const lost =
     spec.connectors.length === 3 ? 'anything' : spec.connectors.map((c) => LOST_WITH[c]).join(' or ');
   return `MM2's ${connectorNames(spec)} would refuse it (Kafka ConfigDef), leaving the flow without ${lost}`;
@@ -195,6 +205,8 @@ export function resolveFlow(
     const name = /separator/.test(message) ? 'replication.policy.separator' : 'replication.policy.class';
     return refuse(name, `cannot make a replication policy (${message})`);
   }
+  const errorHandling = resolveErrorHandling(settings, where, pair);
+  notes.push(...errorHandling.notes);
   const flow: FlowConfig = {
     source,
     target,
@@ -218,6 +230,7 @@ export function resolveFlow(
     checkpointsTopicReplicationFactor: replicationFactor('checkpoints.topic.replication.factor'),
     offsetSyncsTopicReplicationFactor: replicationFactor('offset-syncs.topic.replication.factor'),
     offsetSyncsTopicLocation: location,
+    errors: errorHandling.errors,
     tasksMax: num('tasks.max'),
     policy,
     settings,
@@ -252,7 +265,10 @@ function checkValue(
       return;
     }
     case 'string':
-      if (spec.oneOf && !spec.oneOf.includes(javaTrim(raw)))
+      if (spec.oneOf && spec.caseInsensitive) {
+        if (!spec.oneOf.includes(javaTrim(raw).toLowerCase()))
+          refuse(name, `must be one of ${spec.oneOf.join(', ')}: ${refusedBy(spec)}`);
+      } else if (spec.oneOf && !spec.oneOf.includes(javaTrim(raw)))
         refuse(name, `must be one of ${spec.oneOf.join(', ')} (exactly): ${refusedBy(spec)}`);
       return;
     case 'class': {

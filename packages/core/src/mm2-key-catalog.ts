@@ -23,6 +23,8 @@ export interface Mm2KeySpec {
   readonly atLeast?: number;
   /** CLASS keys: the class MM2 uses when the key is not set (the only one MirrorKit has). */
   readonly defaultClass?: string;
+  /** `oneOf` compared ignoring case (Connect's CaseInsensitiveValidString). */
+  readonly caseInsensitive?: boolean;
 }
 
 const ALL: readonly Mm2Connector[] = ['source', 'checkpoint', 'heartbeat'];
@@ -106,6 +108,17 @@ export const MM2_FLOW_KEYS: ReadonlyMap<string, Mm2KeySpec> = new Map<string, Mm
   ['emit.heartbeats.enabled', { type: 'boolean', connectors: HEARTBEAT }],
   ['emit.heartbeats.interval.seconds', { type: 'long', connectors: HEARTBEAT }],
   ['heartbeats.topic.replication.factor', { type: 'short', connectors: HEARTBEAT }],
+  // Connect's ConnectorConfig error handling, declared by every connector.
+  ['errors.tolerance', { type: 'string', connectors: ALL, oneOf: ['none', 'all'], caseInsensitive: true }],
+  ['errors.retry.timeout', { type: 'long', connectors: ALL }],
+  ['errors.retry.delay.max.ms', { type: 'long', connectors: ALL }],
+  ['errors.log.enable', { type: 'boolean', connectors: ALL }],
+  ['errors.log.include.messages', { type: 'boolean', connectors: ALL }],
+  // Connect declares the dead letter queue for sink connectors only: MM2's connectors never see a
+  // bad value (nor act on a good one); MirrorKit's sidecar writes the records it skips there.
+  ['errors.deadletterqueue.topic.name', { type: 'string', connectors: [] }],
+  ['errors.deadletterqueue.topic.replication.factor', { type: 'short', connectors: [] }],
+  ['errors.deadletterqueue.context.headers.enable', { type: 'boolean', connectors: [] }],
 ]);
 
 /**
@@ -127,5 +140,6 @@ export function connectorNames(spec: Mm2KeySpec): string {
   const names = spec.connectors.map(
     (c) => `Mirror${c === 'source' ? 'Source' : c === 'checkpoint' ? 'Checkpoint' : 'Heartbeat'}Connector`,
   );
+  if (names.length === 0) return 'no connector (Connect reads it for sink connectors only)';
   return names.length === 3 ? 'every connector of the flow' : names.join(' and ');
 }

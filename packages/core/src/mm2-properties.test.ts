@@ -565,3 +565,70 @@ emit.checkpoints.interval.seconds = 5
     expect(unsupportedSettings(off)).toEqual([]);
   });
 });
+
+describe("Connect's error-handling keys", () => {
+  const base = [
+    'clusters = a, b',
+    'a.bootstrap.servers = a:9092',
+    'b.bootstrap.servers = b:9092',
+    'a->b.enabled = true',
+  ];
+  const flowOf = (...lines: string[]) => {
+    const mm2 = parseMirrorMakerProperties([...base, ...lines].join('\n'));
+    return { flow: mm2.flows[0] as (typeof mm2.flows)[number], notes: mm2.notes };
+  };
+
+  it('defaults to errors.tolerance none and no dead letter queue, as Connect does', () => {
+    expect(flowOf().flow.errors).toEqual({ tolerance: 'none', deadLetterQueue: null });
+  });
+
+  it('reads the tolerance ignoring case, per flow over top level, and the dead letter queue', () => {
+    const { flow, notes } = flowOf(
+      'errors.tolerance = none',
+      'a->b.errors.tolerance = ALL',
+      'a->b.errors.deadletterqueue.topic.name = a.dlq',
+      'errors.deadletterqueue.topic.replication.factor = 1',
+      'errors.deadletterqueue.context.headers.enable = true',
+    );
+    expect(flow.errors).toEqual({
+      tolerance: 'all',
+      deadLetterQueue: { topic: 'a.dlq', replicationFactor: 1, contextHeaders: true },
+    });
+    expect(notes.map((n) => n.key)).toContain('a->b.errors.deadletterqueue.topic.name');
+  });
+
+  it('notes that a dead letter queue under tolerance none never receives anything', () => {
+    const { notes } = flowOf('errors.deadletterqueue.topic.name = dlq');
+    const note = notes.find((n) => n.key === 'errors.deadletterqueue.topic.name');
+    expect(note?.message).toMatch(/no effect .*errors\.tolerance is none/);
+    expect(note?.line).toBe(5);
+  });
+
+  it('refuses a tolerance Connect does not have, naming the key and line', () => {
+    expect(() => flowOf('a->b.errors.tolerance = some')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID_VALUE', key: 'a->b.errors.tolerance', line: 5 }),
+    );
+    expect(() => flowOf('errors.deadletterqueue.topic.replication.factor = three')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID_VALUE', line: 5 }),
+    );
+  });
+});
+
+describe('the dead letter topic name', () => {
+  it('is refused at parse time when Kafka would refuse to create it', () => {
+    const text = [
+      'clusters = a, b',
+      'a.bootstrap.servers = a:9092',
+      'b.bootstrap.servers = b:9092',
+      'a->b.enabled = true',
+      'errors.deadletterqueue.topic.name = dead letters',
+    ].join('\n');
+    expect(() => parseMirrorMakerProperties(text)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID_VALUE',
+        key: 'errors.deadletterqueue.topic.name',
+        line: 5,
+      }),
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { isSecretKey, MirrorKitConfigError } from './config-error.js';
 import { parseJavaProperties } from './java-properties.js';
 import { configDefBoolean, configDefList, javaTrim } from './kafka-config-values.js';
+import type { ErrorHandlingConfig } from './mm2-error-handling.js';
 import { fileNotes } from './mm2-file-notes.js';
 import { resolveFlow } from './mm2-flow.js';
 import { isFlowSetting, mm2KeyScope } from './mm2-key-scope.js';
@@ -50,6 +51,8 @@ export interface FlowConfig {
   readonly checkpointsTopicReplicationFactor: number;
   readonly offsetSyncsTopicReplicationFactor: number;
   readonly offsetSyncsTopicLocation: 'source' | 'target';
+  /** What the flow does with a record its target never accepts (`errors.tolerance`, dead letter queue). */
+  readonly errors: ErrorHandlingConfig;
   readonly tasksMax: number;
   readonly policy: ReplicationPolicy;
   /** Every setting of this flow after precedence (`source->target.key` over `key`). */

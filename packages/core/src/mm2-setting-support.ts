@@ -62,6 +62,22 @@ export function settingSupport(
       kind: 'connect-worker',
       reason: 'a Kafka Connect setting; the replicator is not a Connect worker',
     };
+  if (setting === 'errors.retry.timeout' || setting === 'errors.retry.delay.max.ms')
+    return {
+      kind: 'not-needed',
+      reason:
+        'sends the target may still accept are retried by the Kafka client until they succeed; Connect retries converters and transforms with it, which the replicator does not have',
+    };
+  if (setting === 'errors.log.enable' && configDefBoolean(value) !== true)
+    return {
+      kind: 'not-supported',
+      reason: 'a skipped record is always logged (topic, partition, offset, error)',
+    };
+  if (setting === 'errors.log.include.messages' && configDefBoolean(value) === true)
+    return {
+      kind: 'not-supported',
+      reason: 'record contents are never logged: they may hold personal data or secrets',
+    };
   if (setting === 'refresh.groups.interval.seconds')
     return { kind: 'not-needed', reason: 'groups are listed at every checkpoint interval' };
   if (setting === 'consumer.poll.timeout.ms' || setting === 'admin.timeout.ms')

@@ -52,6 +52,21 @@ export class ReplicatorMetrics {
       ['counter', 'Restarts of a copy loop that crashed on an error kafkajs does not recover from.'],
     ],
     ['mirrorkit_replicator_errors_total', ['counter', 'Errors by kind (each is retried).']],
+    [
+      'mirrorkit_replicator_skipped_records_total',
+      [
+        'counter',
+        'Records the target refused for good, skipped under errors.tolerance = all, by source topic.',
+      ],
+    ],
+    [
+      'mirrorkit_replicator_dead_letters_total',
+      ['counter', 'Skipped records written to the dead letter queue (errors.deadletterqueue.topic.name).'],
+    ],
+    [
+      'mirrorkit_replicator_stopped_partitions',
+      ['gauge', 'Source partitions stopped at a record the target refuses or a batch that does not decode.'],
+    ],
     ['mirrorkit_replicator_record_lag', ['gauge', 'Records on the source partition not yet replicated.']],
     ['mirrorkit_replicator_checkpoint_age_seconds', ['gauge', 'Seconds since the last checkpoint emission.']],
     ['mirrorkit_replicator_heartbeat_age_seconds', ['gauge', 'Seconds since the last heartbeat emission.']],

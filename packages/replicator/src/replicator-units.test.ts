@@ -4,9 +4,9 @@ import {
   parseMirrorMakerProperties,
 } from '@mirrorkit/core';
 import { describe, expect, it } from 'vitest';
+import { PartitionSyncState } from './flow/offset-sync-writer.js';
 import { kafkaConnection } from './kafka-connection.js';
 import { ReplicatorMetrics } from './metrics.js';
-import { PartitionSyncState } from './offset-sync-emitter.js';
 import { isCycle, replicatedConfigs, shouldReplicateTopic } from './topic-selection.js';
 
 const config = (extra = '') =>

@@ -206,4 +206,44 @@ describe('the sidecar replicator: a record the target refuses for good', () => {
     expect(metrics).toMatch(/mirrorkit_replicator_skipped_records_total\{[^}]*\} 1/);
     expect(metrics).toMatch(/mirrorkit_replicator_dead_letters_total\{[^}]*\} 1/);
   });
+
+  it('exactly-once: the refused record is skipped inside the transaction, its letter with it; read_committed sees each other record once', async () => {
+    const a = uniqueName('src');
+    const b = uniqueName('dst');
+    const { topic, remote } = await poisonedTopic(a);
+    const dlq = uniqueName('dlq');
+    replicator = await startReplicator({
+      properties: properties(
+        a,
+        b,
+        topic,
+        [
+          'exactly.once.source.support = enabled',
+          'errors.tolerance = all',
+          `errors.deadletterqueue.topic.name = ${dlq}`,
+          'errors.deadletterqueue.topic.replication.factor = 1',
+        ].join('\n'),
+      ),
+      httpPort: null,
+      log: testLog(),
+    });
+    // More after the refused one, so the transactions that follow it are judged too.
+    await produce(topic, PER_PARTITION);
+    const onTarget = await eventually(
+      'every committed record but the refused one on the target',
+      async () => {
+        const got = await keysByPartition(remote);
+        return got.every((p, i) => p.length === 2 * PER_PARTITION - (i === 0 ? 1 : 0)) ? got : undefined;
+      },
+      60_000,
+      500,
+    );
+    // keysByPartition reads read_committed: aborted copies would not count, duplicates would.
+    expect(onTarget[0]).toEqual(keys(0, 0, 2 * PER_PARTITION, POISON));
+    expect(onTarget[1]).toEqual(keys(1, 0, 2 * PER_PARTITION));
+    expect(onTarget[2]).toEqual(keys(2, 0, 2 * PER_PARTITION));
+    const letters = await readTopicToEnd(kafkaFor(sharedClusters().west), dlq, { timeoutMs: 10_000 });
+    expect(letters.map((r) => r.key?.toString())).toEqual([`p0-${POISON}`]);
+    expect(replicator.flows[0]?.status().skippedRecords).toBe(1);
+  });
 });

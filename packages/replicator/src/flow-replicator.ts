@@ -215,7 +215,7 @@ export class FlowReplicator {
       const run = refreshing.then(async () => {
         this.#topics = await topicSync.sync();
         // Compared with what the consumer runs on, so a restart that failed is tried again.
-        if (selectionKey(this.#topics) !== loop.runningOn) await loop.restart();
+        if (selectionKey(this.#topics) !== loop.runningOn) await loop.restart({ ifNeeded: true });
       });
       refreshing = run.catch(() => undefined);
       return run;

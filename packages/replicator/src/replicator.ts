@@ -200,7 +200,7 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
 
   const statusOf = (i: number): FlowStatus => {
     const flow = flows[i] as FlowReplicator;
-    const own = ownStatus(flow);
+    const own = flow.status();
     const failedStart = startErrors.get(flow.name);
     return failedStart
       ? {
@@ -261,32 +261,17 @@ export async function startReplicator(options: ReplicatorOptions): Promise<Repli
       stopping ??= (async () => {
         log.info('stopping: committing and leaving the groups');
         stopped = true;
-        await step('heartbeats', heartbeats.stop());
-        await Promise.all(flows.map((f) => step(`flow ${f.name}`, f.stop())));
+        // Side by side: a heartbeat producer whose disconnect waits on an unreachable cluster must
+        // not keep the flows from committing what the target acknowledged and leaving their groups.
+        await Promise.all([
+          step('heartbeats', heartbeats.stop()),
+          ...flows.map((f) => step(`flow ${f.name}`, f.stop())),
+        ]);
         await step('start retries', Promise.all(retrying));
         if (server) await step('http server', server.close());
         log.info('stopped');
       })();
       return stopping;
     },
-  };
-}
-
-/**
- * The one place that reads a flow's status; until every flow reports a full {@link FlowStatus}
- * itself, its older getters stand in.
- */
-function ownStatus(flow: FlowReplicator): FlowStatus {
-  const own = (flow as { status?: () => FlowStatus }).status;
-  if (typeof own === 'function') return own.call(flow);
-  return {
-    flow: flow.name,
-    ready: flow.ready,
-    state: flow.ready ? 'running' : 'starting',
-    downSince: null,
-    lastError: flow.lastError,
-    stoppedPartitions: [],
-    skippedRecords: 0,
-    topics: flow.topics,
   };
 }

@@ -186,78 +186,97 @@ export class CopyLoop {
     await this.#producer.connect();
   }
 
-  /** Starts (or restarts, after the topics or their partitions changed) the copy consumer. */
-  restart(): Promise<void> {
+  /**
+   * Starts (or restarts, after the topics or their partitions changed, or a crash) the copy
+   * consumer. Restarts run one at a time: one asked for while another runs waits for it, and with
+   * `ifNeeded` is dropped when that one left the consumer running on the current selection. Two at
+   * once would leave two consumers of this process in the group, the first one never stopped.
+   */
+  restart(options: { readonly ifNeeded?: boolean } = {}): Promise<void> {
+    const prior = this.#restarting;
     const run = (async () => {
-      const selection = this.#o.selection();
-      const topics = [...selection.keys()];
-      const wanted = selectionKey(selection);
-      this.#running = '';
-      this.#downSince ??= Date.now();
-      this.#o.log.info('starting copy consumer', { flow: this.#name, topics: wanted });
-      if (this.#consumer) {
-        await this.#consumer.disconnect().catch(() => undefined);
-        this.#consumer = null;
-        // A fresh producer: kafkajs's cached metadata would not know partitions added just now.
-        await this.#replaceProducer();
-      }
-      this.#owned.clear();
-      this.#subscribed = topics;
-      if (topics.length === 0 || this.#stopping) {
-        this.#joined = true;
-        this.#running = wanted;
-        this.#downSince = null;
-        return;
-      }
-      const consumer = this.#o.source.consumer({
-        groupId: this.#o.groupId,
-        readUncommitted: false,
-        maxWaitTimeInMs: 100,
-        sessionTimeout: 10_000,
-        rebalanceTimeout: 20_000,
-      });
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        this.#owned = new Set(
-          Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-            (partitions as number[]).map((p) => `${topic}\u0000${p}`),
-          ),
-        );
-        this.#joined = true;
-        // kafkajs rejoins by itself after a retriable crash, without going through a restart here.
-        this.#downSince = null;
-        // Partitions that went to another process are copied there from now on, past what is kept here.
-        this.#o.copies.retain(this.#owned);
-        this.#stops.retain(this.#owned);
-        this.#eos?.reset();
-        this.#o.log.info('copy consumer joined', { flow: this.#name, partitions: this.#owned.size });
-        this.#o.joined();
-      });
-      consumer.on(consumer.events.CRASH, (event) => {
-        this.#o.failed('copy', event.payload.error);
-        if (!this.#stopping) this.#downSince ??= Date.now();
-        // kafkajs gives up on errors it deems not retriable: the flow must not stop copying for
-        // good, so it starts a new consumer (from the committed positions) a little later.
-        if (event.payload.restart || this.#stopping) return;
-        this.#scheduleRestart(consumer, event.payload.error);
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-      this.#consumer = consumer;
-      this.#hold.clear();
-      this.#stops.clear();
-      await this.#hold.run(consumer, {
-        eachBatchAutoResolve: false,
-        autoCommitInterval: 1000,
-        eachBatch: (payload) => this.#copy(payload),
-      });
-      this.#running = wanted;
-      this.#downSince = null;
-      this.#backoff.healthy(Date.now());
+      if (prior) await prior.catch(() => undefined);
+      if (this.#stopping) return;
+      if (options.ifNeeded && this.#consumer && this.#running === selectionKey(this.#o.selection())) return;
+      await this.#start();
     })();
     this.#restarting = run;
     return run.finally(() => {
       if (this.#restarting === run) this.#restarting = null;
     });
+  }
+
+  async #start(): Promise<void> {
+    const selection = this.#o.selection();
+    const topics = [...selection.keys()];
+    const wanted = selectionKey(selection);
+    this.#running = '';
+    this.#downSince ??= Date.now();
+    this.#o.log.info('starting copy consumer', { flow: this.#name, topics: wanted });
+    if (this.#consumer) {
+      await this.#consumer.disconnect().catch(() => undefined);
+      this.#consumer = null;
+      // A fresh producer: kafkajs's cached metadata would not know partitions added just now.
+      await this.#replaceProducer();
+    }
+    this.#owned.clear();
+    this.#subscribed = topics;
+    if (topics.length === 0 || this.#stopping) {
+      this.#joined = true;
+      this.#running = wanted;
+      this.#downSince = null;
+      return;
+    }
+    const consumer = this.#o.source.consumer({
+      groupId: this.#o.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#owned = new Set(
+        Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+          (partitions as number[]).map((p) => `${topic}\u0000${p}`),
+        ),
+      );
+      this.#joined = true;
+      // kafkajs rejoins by itself after a retriable crash, without going through a restart here.
+      this.#downSince = null;
+      // Partitions that went to another process are copied there from now on, past what is kept here.
+      this.#o.copies.retain(this.#owned);
+      this.#stops.retain(this.#owned);
+      this.#eos?.reset();
+      this.#o.log.info('copy consumer joined', { flow: this.#name, partitions: this.#owned.size });
+      this.#o.joined();
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.#o.failed('copy', event.payload.error);
+      if (!this.#stopping) this.#downSince ??= Date.now();
+      // kafkajs gives up on errors it deems not retriable: the flow must not stop copying for
+      // good, so it starts a new consumer (from the committed positions) a little later.
+      if (event.payload.restart || this.#stopping) return;
+      this.#scheduleRestart(consumer, event.payload.error);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+    } catch (error) {
+      // Not left connected and unowned: a consumer no one stops would stay in the group.
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.#consumer = consumer;
+    this.#hold.clear();
+    this.#stops.clear();
+    await this.#hold.run(consumer, {
+      eachBatchAutoResolve: false,
+      autoCommitInterval: 1000,
+      eachBatch: (payload) => this.#copy(payload),
+    });
+    this.#running = wanted;
+    this.#downSince = null;
+    this.#backoff.healthy(Date.now());
   }
 
   async stop(): Promise<void> {
@@ -302,11 +321,14 @@ export class CopyLoop {
       delayMs: delay,
     });
     this.#o.scheduler.after(delay, async () => {
-      if (this.#stopping || this.#consumer !== crashed) return;
+      // Another restart (a topic change) may have brought a consumer up meanwhile.
+      if (this.#stopping || (this.#consumer !== crashed && this.#consumer !== null)) return;
       this.#eos?.forgetPositions();
       await this.restart().catch((restartError: unknown) => {
         this.#o.failed('copy', restartError);
-        if (!this.#stopping && this.#consumer === crashed) this.#scheduleRestart(crashed, restartError);
+        // The crashed consumer is gone by now; no consumer at all is just as down.
+        if (!this.#stopping && (this.#consumer === null || this.#consumer === crashed))
+          this.#scheduleRestart(crashed, restartError);
       });
     });
   }

@@ -1,5 +1,5 @@
 // `pnpm bench [core|compression|failover|active-active|replicator|all]`: prints figures; never asserts
-// timings. `replicator` includes `compression` (the codecs' cost per record, in process).
+// timings. `compression` alone: the codecs' cost per record, in process.
 import { runActiveActive } from './active-active.js';
 import { runCodecCost } from './codec-cost.js';
 import { runCoreCodecs } from './core-codecs.js';

@@ -1,16 +1,11 @@
-import type { FlowConfig } from '@mirrorkit/core';
+import { type FlowConfig, TOPIC_WATCH_INTERVAL_SECONDS } from '@mirrorkit/core';
 import type { Admin } from 'kafkajs';
 import { shouldReplicateTopic } from './topic-selection.js';
 
-/**
- * How often a flow looks at the source's topic names and partition counts between full re-syncs,
- * and so MirrorKit's bound on picking up a new topic or partition. MM2 only looks every
- * `refresh.topics.interval.seconds` (600 s by default), because its look is the full re-sync.
- * The watch is one metadata request, so it can run this often; the full re-sync (remote topics,
- * configs) still follows `refresh.topics.interval.seconds`, and also runs when the watch sees a
- * change.
- */
-export const TOPIC_WATCH_INTERVAL_SECONDS = 5;
+// How often a flow looks at the source's topic names and partition counts between full re-syncs
+// (MirrorKit's bound on picking up a new topic or partition; MM2 only looks at every full re-sync,
+// refresh.topics.interval.seconds, 600 s by default): one value, in core, which the CLI explains.
+export { TOPIC_WATCH_INTERVAL_SECONDS };
 
 /**
  * Seconds between two watches of a flow, 0 for none: none when topic refresh is switched off

@@ -6,17 +6,25 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
+  CoPartitioning,
   Deduplicator,
   dedup,
   HybridLogicalClock,
   type LwwEntry,
   LwwMap,
   mergeEntries,
+  PartitionedSeenKeyStore,
   stampMessage,
 } from '@mirrorkit/active-active';
 import { createTopicsAndWait } from '@mirrorkit/core';
 import { startCluster } from '@mirrorkit/testkit';
-import { type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
+import {
+  type EachMessagePayload,
+  Kafka,
+  logLevel,
+  type PartitionAssigner,
+  PartitionAssigners,
+} from 'kafkajs';
 import type { LoopResult, LoopVariant } from './consume-loop.js';
 import { fmt, table } from './measure.js';
 import { wrapperCostFigures } from './wrapper-cost.js';
@@ -443,10 +451,212 @@ async function wrapperFigures(records: number, rounds: number): Promise<string[]
   }
 }
 
+const GROUP_PARTITIONS = 12;
+
+/**
+ * A seen-key record's value as KafkaSeenKeyStore writes it (seen-key-codec.ts: 'MK', version 1,
+ * first-seen ms as int64 BE): the bench fills the store in bulk instead of one acked write a key.
+ * The restore counts what it took, so a format drift shows as 0 keys.
+ */
+function seenAtValue(ms: number): Buffer {
+  const value = Buffer.alloc(11);
+  value[0] = 0x4d;
+  value[1] = 0x4b;
+  value[2] = 1;
+  value.writeBigInt64BE(BigInt(ms), 3);
+  return value;
+}
+
+/**
+ * A consumer group of three with co-partitioning: the hand-over when one of three dies (its
+ * partitions' seen keys restored by a survivor from a store of 1M keys over 12 partitions), the
+ * seen-set each instance needs for its share, and dedup throughput of three in-process members
+ * with the co-partitioned assigner against kafkajs's round-robin.
+ */
+async function groupFigures(records: number, rounds: number): Promise<string[][][]> {
+  const cluster = await startCluster({ alias: 'bench' });
+  try {
+    const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING });
+    const storeTopic = 'ledger.mirrorkit-seen';
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopicsAndWait(admin, {
+      topics: [{ topic: storeTopic, numPartitions: GROUP_PARTITIONS }],
+    });
+    await admin.disconnect();
+    // 1M seen keys, as three instances would have written them: partition p holds p's keys.
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const value = seenAtValue(Date.now());
+    for (let i = 0; i < KEYS; i += 10_000) {
+      await producer.send({
+        topic: storeTopic,
+        messages: Array.from({ length: 10_000 }, (_, j) => ({
+          key: key(i + j),
+          value,
+          partition: (i + j) % GROUP_PARTITIONS,
+        })),
+      });
+    }
+
+    const handover: string[][] = [['restore (1M keys over 12 partitions)', 'keys', 'ms (median)', 'range']];
+    // A survivor of three takes 2 of the dead one's 4 partitions; a third of the keys is a fresh
+    // instance's whole share (4 partitions).
+    for (const [label, partitions] of [
+      ['a survivor takes 2 partitions of the dead', [4, 5]],
+      ['a third of the keys (4 partitions)', [0, 1, 2, 3]],
+    ] as const) {
+      const times: number[] = [];
+      let keys = 0;
+      for (let round = 0; round < rounds; round++) {
+        const seen = new Deduplicator({ maxKeys: 400_000, windowMs: 24 * 3600_000 });
+        const store = new PartitionedSeenKeyStore(kafka, { topic: storeTopic, partitions: GROUP_PARTITIONS });
+        await store.open(seen);
+        const started = performance.now();
+        store.assign(partitions);
+        await Promise.all(partitions.map((p) => store.preparePartition(undefined, p, seen)));
+        times.push(performance.now() - started);
+        keys = seen.stats().size;
+        await store.close();
+      }
+      handover.push([
+        label,
+        fmt(keys),
+        fmt(median(times)),
+        `${fmt(Math.min(...times))}–${fmt(Math.max(...times))}`,
+      ]);
+    }
+
+    const memoryRows: string[][] = [
+      ['seen-set per instance (1M keys, 24 h window)', 'maxKeys', 'reserved MB'],
+    ];
+    for (const [label, maxKeys] of [
+      ['every instance holds every key (one store partition)', KEYS],
+      ['its share of three (partitioned store)', Math.ceil(KEYS / 3)],
+      ["after taking half of a dead member's share", Math.ceil(KEYS / 2)],
+    ] as const) {
+      const seen = new Deduplicator({ maxKeys, windowMs: 24 * 3600_000 });
+      memoryRows.push([label, fmt(maxKeys), fmt(seen.reservedBytes / 2 ** 20, 1)]);
+    }
+
+    await producer.disconnect();
+    const throughput: string[][] = [
+      ['3 members, 8 partitions, dedup (in memory)', 'records/s (median)', 'range', 'handled twice'],
+    ];
+    const variants: [string, () => PartitionAssigner][] = [
+      ['kafkajs round-robin', () => PartitionAssigners.roundRobin],
+      ['co-partitioned', () => new CoPartitioning().partitionAssigner],
+    ];
+    const results = new Map<string, { rates: number[]; twice: number }>();
+    for (let round = 0; round < rounds; round++) {
+      for (const [label, assigner] of variants) {
+        const r = await groupRun(kafka, `${label.replace(/[^a-z]/g, '')}-${round}`, assigner, records);
+        const entry = results.get(label) ?? { rates: [], twice: 0 };
+        entry.rates.push(r.rate);
+        entry.twice = r.twice;
+        results.set(label, entry);
+      }
+    }
+    for (const [label, { rates, twice }] of results)
+      throughput.push([label, fmt(median(rates)), range(rates), fmt(twice)]);
+    return [handover, memoryRows, throughput];
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/**
+ * Three in-process members of a fresh group over fresh copies `accounts-<run>` and
+ * `us-west.accounts-<run>`: the group is whole before the records are written, so no rebalance
+ * falls inside the measure; `records` events go to the local topic, a third of them (same key) to
+ * the remote copy too. Measured from the first record delivered to the last, production included.
+ */
+async function groupRun(
+  kafka: Kafka,
+  run: string,
+  assigner: () => PartitionAssigner,
+  records: number,
+): Promise<{ rate: number; twice: number }> {
+  const local = `accounts-${run}`;
+  const remote = `us-west.accounts-${run}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopicsAndWait(admin, {
+    // 8, not 12: with 12 (a multiple of three members) round-robin happens to put both copies of
+    // p on one member, and the comparison would not show what co-partitioning changes.
+    topics: [local, remote].map((topic) => ({ topic, numPartitions: 8 })),
+  });
+  const handled = new Map<string, number>();
+  const total = records + Math.ceil(records / 3);
+  let delivered = 0;
+  let first = 0;
+  let done: () => void = () => undefined;
+  const all = new Promise<void>((resolveAll) => {
+    done = resolveAll;
+  });
+  const consumers = [];
+  try {
+    for (let m = 0; m < 3; m++) {
+      const seen = new Deduplicator({ maxKeys: 400_000 });
+      const consumer = kafka.consumer({
+        groupId: run,
+        partitionAssigners: [assigner()],
+        maxWaitTimeInMs: 100,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [local, remote], fromBeginning: true });
+      consumers.push(consumer);
+      const handler = dedup<EachMessagePayload>(
+        async ({ message }) => {
+          const id = message.key?.toString() ?? '';
+          handled.set(id, (handled.get(id) ?? 0) + 1);
+        },
+        { deduplicator: seen },
+      );
+      await consumer.run({
+        partitionsConsumedConcurrently: 4,
+        eachMessage: async (payload) => {
+          if (first === 0) first = performance.now();
+          await handler(payload);
+          if (++delivered === total) done();
+        },
+      });
+    }
+    for (let stable = false; !stable; ) {
+      const { groups } = await admin.describeGroups([run]);
+      stable = groups[0]?.state === 'Stable' && groups[0].members.length === 3;
+      if (!stable) await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < records; i += 5000) {
+      const ids = Array.from({ length: Math.min(5000, records - i) }, (_, j) => i + j);
+      await producer.sendBatch({
+        topicMessages: [
+          { topic: local, messages: ids.map((n) => ({ key: `us-east:evt-${n}`, value: 'v' })) },
+          {
+            topic: remote,
+            messages: ids.filter((n) => n % 3 === 0).map((n) => ({ key: `us-east:evt-${n}`, value: 'v' })),
+          },
+        ],
+      });
+    }
+    await producer.disconnect();
+    await all;
+    return {
+      rate: (total / (performance.now() - first)) * 1000,
+      twice: [...handled.values()].filter((n) => n > 1).length,
+    };
+  } finally {
+    for (const c of consumers) await c.disconnect();
+    await admin.disconnect();
+  }
+}
+
 export async function runActiveActive(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  // BENCH_SECTIONS=dedup,lww,cost,wrappers (default: all) runs only some parts.
-  const sections = new Set((process.env.BENCH_SECTIONS ?? 'dedup,lww,cost,wrappers').split(','));
+  // BENCH_SECTIONS=dedup,lww,cost,wrappers,group (default: all) runs only some parts.
+  const sections = new Set((process.env.BENCH_SECTIONS ?? 'dedup,lww,cost,wrappers,group').split(','));
   if (sections.has('dedup')) {
     console.log(
       `\n== active-active: dedup at 1M keys (checks per CPU-second, median of ${rounds} rounds) ==`,
@@ -475,5 +685,15 @@ export async function runActiveActive(): Promise<void> {
     console.log(table(separate ?? []));
     console.log('');
     console.log(table(interleaved ?? []));
+  }
+  if (sections.has('group')) {
+    const records = Number(process.env.BENCH_GROUP_RECORDS ?? 60_000);
+    console.log(
+      `\n== active-active: a consumer group of three (1 broker, ${GROUP_PARTITIONS} partitions, median of ${rounds} rounds) ==`,
+    );
+    for (const rows of await groupFigures(records, rounds)) {
+      console.log(table(rows));
+      console.log('');
+    }
   }
 }

@@ -81,6 +81,11 @@ export function dedupBatch(
       const readying = state.ready(payload.cluster);
       if (readying !== undefined) await readying;
     }
+    if (state.preparesPartitions) {
+      // A newly owned partition's keys are restored before any record of it is looked up.
+      const readying = state.readyPartition(payload.cluster, payload.batch.partition);
+      if (readying !== undefined) await readying;
+    }
     const cursor = spare.pop() ?? new BatchCursor(state, options.keyOf);
     cursor.start(payload);
     try {

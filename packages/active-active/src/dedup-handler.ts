@@ -139,7 +139,7 @@ export function dedup<P extends MessagePayload>(
   const state = new DedupState(handler, options);
   const { keyOf } = options;
   const fp: Fingerprint = { hi: 0, lo: 0 };
-  const { prepares } = state;
+  const { prepares, preparesPartitions } = state;
   const afterReady = async (
     readying: Promise<void>,
     payload: P,
@@ -158,9 +158,19 @@ export function dedup<P extends MessagePayload>(
       return Promise.reject(error);
     }
     if (key === false) return state.invalid(payload) ?? SETTLED;
-    if (prepares) {
-      // The store's keys for this record's cluster must be in the seen-set before it is looked up.
-      const readying = state.ready(payload.cluster);
+    if (prepares || preparesPartitions) {
+      // The store's keys for this record's cluster, and for its partition when the store is
+      // partitioned like the data, must be in the seen-set before it is looked up.
+      const forCluster = prepares ? state.ready(payload.cluster) : undefined;
+      const forPartition = preparesPartitions
+        ? state.readyPartition(payload.cluster, payload.partition)
+        : undefined;
+      const readying =
+        forCluster === undefined
+          ? forPartition
+          : forPartition === undefined
+            ? forCluster
+            : Promise.all([forCluster, forPartition]).then(() => undefined);
       if (readying !== undefined) return afterReady(readying, payload, fp.hi, fp.lo, key);
     }
     return state.process(payload, fp.hi, fp.lo, key) ?? SETTLED;

@@ -33,7 +33,7 @@ export function referenceDedup<P extends MessagePayload = MessagePayload>(
     unpersisted.add(key);
     for (let attempt = 1; ; attempt++) {
       try {
-        await store.remember(key, payload.cluster);
+        await store.remember(key, payload.cluster, payload.partition);
         unpersisted.delete(key);
         return;
       } catch (error) {

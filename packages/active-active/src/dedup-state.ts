@@ -40,6 +40,8 @@ export class DedupState<P extends MessagePayload> {
   readonly store: SeenKeyStore | undefined;
   /** Whether the store wants to be readied per cluster ({@link ready}). */
   readonly prepares: boolean;
+  /** Whether the store wants to be readied per partition ({@link readyPartition}). */
+  readonly preparesPartitions: boolean;
   readonly #invalidKey: 'pass' | 'skip';
   readonly #signal: AbortSignal | undefined;
   readonly #backoff: Backoff;
@@ -57,6 +59,7 @@ export class DedupState<P extends MessagePayload> {
     this.deduplicator = options.deduplicator;
     this.store = options.store;
     this.prepares = typeof options.store?.prepare === 'function';
+    this.preparesPartitions = typeof options.store?.preparePartition === 'function';
     this.#invalidKey = options.invalidKey ?? 'pass';
     this.#signal = options.signal;
     this.#backoff = backoffOf(options.persistRetry);
@@ -89,6 +92,14 @@ export class DedupState<P extends MessagePayload> {
     return preparing.then(() => {
       this.#readyFor = cluster;
     });
+  }
+
+  /**
+   * Readies the store for a record of `partition` (a store partitioned like the data restores the
+   * keys of a newly owned partition first); undefined when ready.
+   */
+  readyPartition(cluster: string | undefined, partition: number): Promise<void> | undefined {
+    return this.store?.preparePartition?.(cluster, partition, this.deduplicator);
   }
 
   /** A record without a usable key: counted, reported, and handled or skipped as configured. */
@@ -221,11 +232,11 @@ export class DedupState<P extends MessagePayload> {
   ): Promise<void> {
     const store = this.store as SeenKeyStore;
     try {
-      await store.remember(text, cluster);
+      await store.remember(text, cluster, payload.partition);
     } catch (error) {
       await writeUntilDone(
         text,
-        () => store.remember(text, cluster),
+        () => store.remember(text, cluster, payload.partition),
         this.#retryContext(payload, text, cluster, stopped),
         error,
       );

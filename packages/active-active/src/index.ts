@@ -6,6 +6,9 @@
  *   once, in bounded memory, optionally persisted in a compacted topic ({@link KafkaSeenKeyStore};
  *   one per cluster with {@link SeenKeyStores}); `dedupBatch` is the same for `eachBatch` runs,
  *   and costs less per record with a large seen-set.
+ * - {@link CoPartitioning} and {@link PartitionedSeenKeyStore}: the same across a consumer group
+ *   of many instances — partition p of a topic and of all its remote copies goes to one member,
+ *   whose seen-set holds the keys of its partitions only, restored before it handles them.
  * - {@link HybridLogicalClock}, {@link LwwRegister}, {@link LwwMap} and {@link lww}:
  *   last-write-wins that follows causality even when region clocks drift.
  * - {@link stampMessage}: region key, HLC stamp and origin headers on outgoing records.
@@ -25,6 +28,21 @@
 // Registers zstd, lz4 and snappy with kafkajs (it ships gzip only) for every client in the process.
 import '@mirrorkit/core';
 
+export {
+  CO_PARTITIONED_PROTOCOL,
+  CoPartitioning,
+  type CoPartitioningEvents,
+  type CoPartitioningOptions,
+  partitionNumbers,
+} from './co-partitioned-assigner.js';
+export {
+  assignCoPartitioned,
+  type CoPartitionedAssignment,
+  type CoPartitionMember,
+  type CoPartitionTopic,
+  type PartitionCountMismatch,
+  partitionCountMismatches,
+} from './co-partitioned-assignment.js';
 export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup-batch-handler.js';
 export {
   type DedupEvents,
@@ -59,6 +77,11 @@ export {
   type LwwWrite,
   lww,
 } from './lww-handler.js';
+export {
+  PartitionedSeenKeyStore,
+  type PartitionedSeenKeyStoreEvents,
+  type PartitionedSeenKeyStoreOptions,
+} from './partitioned-seen-key-store.js';
 export { MirrorKitDedupPersistError, type PersistRetryOptions } from './persist-retry.js';
 export {
   HLC_HEADER,

@@ -6,9 +6,14 @@ import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-
 /**
  * What a seen-key store refuses: `SEEN_KEY_STORE_NOT_OPEN`, used before
  * {@link KafkaSeenKeyStore.open} or after `close()`; `SEEN_KEY_STORE_UNKNOWN_CLUSTER`, a record
- * read from a cluster {@link SeenKeyStores} has no store for (or from no named cluster at all).
+ * read from a cluster {@link SeenKeyStores} has no store for (or from no named cluster at all);
+ * `SEEN_KEY_STORE_NO_PARTITION`, a write to a {@link PartitionedSeenKeyStore} that names no
+ * partition.
  */
-export type SeenKeyStoreErrorCode = 'SEEN_KEY_STORE_NOT_OPEN' | 'SEEN_KEY_STORE_UNKNOWN_CLUSTER';
+export type SeenKeyStoreErrorCode =
+  | 'SEEN_KEY_STORE_NOT_OPEN'
+  | 'SEEN_KEY_STORE_UNKNOWN_CLUSTER'
+  | 'SEEN_KEY_STORE_NO_PARTITION';
 
 /**
  * A store used when it cannot be: not open, or no store for the record's cluster. Waiting does not
@@ -27,9 +32,10 @@ export interface SeenKeyStore {
    * Persists `key` as processed. `cluster` is the alias of the cluster the record was read from,
    * when its payload names one (MirrorKit's consumer does; a plain kafkajs one does not). A
    * rejection is retried by dedup (the record's offset waits), except a
-   * {@link MirrorKitSeenKeyStoreError}.
+   * {@link MirrorKitSeenKeyStoreError}. `partition`: the partition number of the record (dedup
+   * always passes it; a store partitioned like the data writes the key there).
    */
-  remember(key: string, cluster?: string): Promise<void>;
+  remember(key: string, cluster?: string, partition?: number): Promise<void>;
   /**
    * Optional: readies the store for records read from `cluster` before dedup looks the first of
    * them up, and again whenever the cluster changes (a failover). A store per cluster restores that
@@ -37,6 +43,17 @@ export interface SeenKeyStore {
    * rejection fails the record before its handler runs.
    */
   prepare?(cluster: string | undefined, deduplicator: Deduplicator): Promise<void> | undefined;
+  /**
+   * Optional: readies the store for a record of partition number `partition` (read from
+   * `cluster`), called for every record before it is looked up: a store partitioned like the data
+   * restores that partition's keys into `deduplicator` the first time (after each assignment).
+   * Undefined when ready (keep that path cheap); a rejection fails the record before its handler.
+   */
+  preparePartition?(
+    cluster: string | undefined,
+    partition: number,
+    deduplicator: Deduplicator,
+  ): Promise<void> | undefined;
 }
 
 /** Options of {@link KafkaSeenKeyStore}. */

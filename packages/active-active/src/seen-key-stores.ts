@@ -63,10 +63,26 @@ export class SeenKeyStores implements SeenKeyStore {
   }
 
   /** Writes `key` to the store of `cluster` (opened by then: dedup readies it first). */
-  remember(key: string, cluster?: string): Promise<void> {
+  remember(key: string, cluster?: string, partition?: number): Promise<void> {
     const store = cluster !== undefined && this.#open.has(cluster) ? this.#stores.get(cluster) : undefined;
     if (store === undefined) return Promise.reject(this.#refusal(cluster, 'SEEN_KEY_STORE_NOT_OPEN'));
-    return store.remember(key, cluster);
+    return store.remember(key, cluster, partition);
+  }
+
+  /** Readies `cluster`'s store for `partition`, when that store is partitioned like the data. */
+  preparePartition(
+    cluster: string | undefined,
+    partition: number,
+    deduplicator: Deduplicator,
+  ): Promise<void> | undefined {
+    const store = cluster === undefined ? undefined : this.#stores.get(cluster);
+    if (store?.preparePartition === undefined) return undefined;
+    // Partition readiness counts only once the cluster's store is open (prepare() runs first).
+    if (cluster === undefined || !this.#open.has(cluster))
+      return this.#openStore(cluster, deduplicator).then(() =>
+        store.preparePartition?.(cluster, partition, deduplicator),
+      );
+    return store.preparePartition(cluster, partition, deduplicator);
   }
 
   /** Closes every store opened. */

@@ -3,7 +3,8 @@ import { EventEmitter } from 'eventemitter3';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { CoPartitioning, partitionNumbers } from './co-partitioned-assigner.js';
 import type { Deduplicator } from './deduplicator.js';
-import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+import { encodeSeenAt } from './seen-key-codec.js';
+import { restoreSeenKeys } from './seen-key-restore.js';
 import {
   type KafkaSeenKeyStoreOptions,
   MirrorKitSeenKeyStoreError,
@@ -228,8 +229,6 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
 
   async #restore(partition: number, deduplicator: Deduplicator): Promise<SeenKeyRestore> {
     if (partition >= this.#partitions) await this.#ensurePartitions(partition + 1);
-    const seen: { key: string; seenAtMs: number }[] = [];
-    let corrupt = 0;
     const from = this.#restoredTo.get(partition);
     const records = await readTopicToEnd(this.#kafka, this.#options.topic, {
       partitions: [partition],
@@ -239,19 +238,7 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
     const last = records.at(-1);
     if (last !== undefined && last.offset + 1n > (this.#restoredTo.get(partition) ?? 0n))
       this.#restoredTo.set(partition, last.offset + 1n);
-    for (const record of records) {
-      try {
-        seen.push(decodeSeenKey(record.key, record.value));
-      } catch (error) {
-        if (!(error instanceof MirrorKitSeenKeyCodecError)) throw error;
-        corrupt++;
-      }
-    }
-    // Eviction follows insertion order, so restore oldest first.
-    seen.sort((a, b) => a.seenAtMs - b.seenAtMs);
-    let restored = 0;
-    for (const { key, seenAtMs } of seen) if (deduplicator.add(key, seenAtMs)) restored++;
-    return { restored, ignored: seen.length - restored, corrupt };
+    return restoreSeenKeys(records, deduplicator);
   }
 
   /** Creates the topic with `count` partitions, or grows it to `count` (one grow at a time). */

@@ -1,7 +1,8 @@
 import { createTopicsAndWait, MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
-import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+import { encodeSeenAt } from './seen-key-codec.js';
+import { restoreSeenKeys } from './seen-key-restore.js';
 
 /**
  * What a seen-key store refuses: `SEEN_KEY_STORE_NOT_OPEN`, used before
@@ -131,27 +132,15 @@ export class KafkaSeenKeyStore implements SeenKeyStore {
     } finally {
       await admin.disconnect();
     }
-    const seen: { key: string; seenAtMs: number }[] = [];
-    let corrupt = 0;
-    for (const record of await readTopicToEnd(this.#kafka, topic, {
-      timeoutMs: this.#options.openTimeoutMs ?? 60_000,
-    })) {
-      try {
-        seen.push(decodeSeenKey(record.key, record.value));
-      } catch (error) {
-        if (!(error instanceof MirrorKitSeenKeyCodecError)) throw error;
-        corrupt++;
-      }
-    }
-    // Eviction follows insertion order, so restore oldest first.
-    seen.sort((a, b) => a.seenAtMs - b.seenAtMs);
-    let restored = 0;
-    for (const { key, seenAtMs } of seen) if (deduplicator.add(key, seenAtMs)) restored++;
+    const restore = restoreSeenKeys(
+      await readTopicToEnd(this.#kafka, topic, { timeoutMs: this.#options.openTimeoutMs ?? 60_000 }),
+      deduplicator,
+    );
     // Set only once connected: an open that fails leaves no half-made writer behind, and is retried.
     const producer = this.#kafka.producer({ idempotent: true });
     await producer.connect();
     this.#producer = producer;
-    return { restored, ignored: seen.length - restored, corrupt };
+    return restore;
   }
 
   /**

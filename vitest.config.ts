@@ -45,6 +45,7 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/dist/**'],
           environment: 'node',
           globalSetup: ['./test/global-setup.ts'],
+          setupFiles: ['./test/shared-cluster-hygiene.ts'],
           // Tests share two real clusters; one file at a time keeps a 2-core box responsive and
           // broker-kill tests from pulling the floor out from under their neighbours.
           fileParallelism: false,

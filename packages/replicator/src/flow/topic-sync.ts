@@ -79,19 +79,23 @@ export class TopicSync {
         existing.set(t.name, t.partitions.length);
     const configs = selected.size > 0 ? await this.#sourceConfigs([...selected.keys()]) : new Map();
     const changes = remoteTopicChanges(selected, existing, remoteOf);
-    for (const { remote, topic, partitions } of changes.create) {
-      const wanted: Record<string, string> = configs.get(topic) ?? {};
+    // One request for all of them, as MM2 creates new topics: one per topic made a start with
+    // hundreds of topics (heartbeats topics of many flows, say) take a round trip and a leader
+    // wait each.
+    if (changes.create.length > 0) {
       await createTopicsAndWait(targetAdmin, {
-        topics: [
-          {
-            topic: remote,
-            numPartitions: partitions,
-            replicationFactor: flow.replicationFactor,
-            configEntries: Object.entries(wanted).map(([name, value]) => ({ name, value })),
-          },
-        ],
+        topics: changes.create.map(({ remote, topic, partitions }) => ({
+          topic: remote,
+          numPartitions: partitions,
+          replicationFactor: flow.replicationFactor,
+          configEntries: Object.entries(configs.get(topic) ?? {}).map(([name, value]) => ({
+            name,
+            value: String(value),
+          })),
+        })),
       });
-      this.log.info('created remote topic', { flow: this.name, topic: remote, partitions });
+      for (const { remote, partitions } of changes.create)
+        this.log.info('created remote topic', { flow: this.name, topic: remote, partitions });
     }
     for (const { remote, from, to } of changes.grow) {
       await targetAdmin.createPartitions({ topicPartitions: [{ topic: remote, count: to }] });

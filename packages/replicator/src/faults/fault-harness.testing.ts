@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { mirrorMakerTestProperties } from '@mirrorkit/testkit';
+import type { Kafka, Producer } from 'kafkajs';
 import { onTestFailed } from 'vitest';
+import { kafkaFor } from '../../../../test/kafka-context.js';
 
 /** The built bin: fault tests that signal the process run it as a child, as an orchestrator would. */
 export const REPLICATOR_BIN = fileURLToPath(
@@ -11,9 +13,8 @@ export const REPLICATOR_BIN = fileURLToPath(
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
-export function kafkaAt(bootstrap: string, clientId = 'mirrorkit-faults'): Kafka {
-  return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING });
-}
+/** Fault tests' clients: the integration tests' own, with their client id. */
+export const kafkaAt = (bootstrap: string): Kafka => kafkaFor(bootstrap, 'mirrorkit-faults');
 
 /**
  * One flow `a->b` over `topics`, with every interval short so that a fault test sees the
@@ -24,20 +25,12 @@ export function flowProperties(
   extra = '',
 ): string {
   const { a, b, source, target, topics } = flow;
-  return `clusters = ${a}, ${b}
-${a}.bootstrap.servers = ${source}
-${b}.bootstrap.servers = ${target}
-${a}->${b}.enabled = true
-${a}->${b}.topics = ${topics}
-replication.factor = 1
-checkpoints.topic.replication.factor = 1
-heartbeats.topic.replication.factor = 1
-offset-syncs.topic.replication.factor = 1
-refresh.topics.interval.seconds = 1
-emit.checkpoints.interval.seconds = 1
-emit.heartbeats.interval.seconds = 1
-sync.topic.acls.enabled = false
-${extra}`;
+  // The testkit's MM2 file (its Connect-only keys are logged by the sidecar as not needed).
+  return `${mirrorMakerTestProperties({
+    clusters: { [a]: source, [b]: target },
+    flows: [`${a}->${b}`],
+    extra: { [`${a}->${b}.topics`]: topics },
+  })}${extra}`;
 }
 
 /** Sum of the high watermarks of a topic; -1 while it does not exist. */

@@ -103,6 +103,8 @@ export class CopyLoop {
   readonly #stops = new PartitionStops();
   readonly #deadLetters: DeadLetterTopic | null;
   readonly #compression: CompressionType;
+  /** Labels of the compression counters, made once: every send reports to them. */
+  readonly #codecLabels: { readonly flow: string; readonly codec: string };
   /** When each held partition was first held, for {@link stoppedPartitions}. */
   readonly #heldSince = new WeakMap<object, number>();
   // A source batch that does not decode holds its partition (never copied past, reported as a
@@ -117,6 +119,7 @@ export class CopyLoop {
   constructor(options: CopyLoopOptions) {
     this.#o = options;
     this.#compression = options.copyProducer?.compression ?? CompressionTypes.None;
+    this.#codecLabels = { ...options.labels, codec: options.copyProducer?.codec ?? 'none' };
     this.#eos = options.exactlyOnce
       ? new ExactlyOnceWriter(options.target, options.targetAdmin, options.groupId)
       : null;
@@ -477,11 +480,14 @@ export class CopyLoop {
     try {
       metadata = await observeCompression(
         (o) => {
-          const codec = { ...this.#o.labels, codec: this.#o.copyProducer?.codec ?? 'none' };
-          this.#o.metrics.inc('mirrorkit_replicator_compressed_bytes_total', codec, o.compressedBytes);
+          this.#o.metrics.inc(
+            'mirrorkit_replicator_compressed_bytes_total',
+            this.#codecLabels,
+            o.compressedBytes,
+          );
           this.#o.metrics.inc(
             'mirrorkit_replicator_compression_saved_bytes_total',
-            codec,
+            this.#codecLabels,
             o.uncompressedBytes - o.compressedBytes,
           );
         },

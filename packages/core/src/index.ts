@@ -175,6 +175,7 @@ export {
 export { decodeOffsetSync, encodeOffsetSync } from './offset-sync-codec.js';
 export { OffsetSyncStore, SYNCS_PER_PARTITION } from './offset-sync-store.js';
 export { ORIGIN_HEADER, type StampableMessage, stampOrigin } from './origin-stamp.js';
+export { PartitionPauses } from './partition-pauses.js';
 export { MirrorKitPolicyError, type PolicyErrorCode } from './policy-error.js';
 export { policyFromConfig } from './policy-from-config.js';
 export type { Checkpoint, EncodedRecord, Heartbeat, OffsetSync, ProgressRecord } from './records.js';

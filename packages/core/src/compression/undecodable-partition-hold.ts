@@ -1,4 +1,5 @@
 import type { Consumer } from 'kafkajs';
+import { PartitionPauses } from '../partition-pauses.js';
 import { guardFetches } from './kafkajs-fetch-guard.js';
 import type { MirrorKitUndecodableBatchError } from './undecodable-batch-error.js';
 
@@ -18,16 +19,17 @@ export interface UndecodablePartitionHoldOptions {
  */
 export class UndecodablePartitionHold {
   readonly #options: UndecodablePartitionHoldOptions;
-  readonly #held = new Map<string, { error: MirrorKitUndecodableBatchError; timer: NodeJS.Timeout }>();
+  readonly #held: PartitionPauses<MirrorKitUndecodableBatchError>;
   #consumer: Pick<Consumer, 'pause' | 'resume'> | null = null;
 
   constructor(options: UndecodablePartitionHoldOptions) {
     this.#options = options;
+    this.#held = new PartitionPauses(options.retryMs ?? 30_000);
   }
 
   /** Partitions held now, each with the error that holds it. */
   get held(): readonly MirrorKitUndecodableBatchError[] {
-    return [...this.#held.values()].map((h) => h.error);
+    return this.#held.values;
   }
 
   /** `consumer.run(config)` with undecodable batches held instead of crashing the consumer. */
@@ -41,25 +43,14 @@ export class UndecodablePartitionHold {
 
   /** Forgets every hold and its retry timer (the consumer is stopping or being replaced). */
   clear(): void {
-    for (const { timer } of this.#held.values()) clearTimeout(timer);
     this.#held.clear();
     this.#consumer = null;
   }
 
   /** Holds the error's partition on the consumer last given to {@link run} (what the guard calls). */
   report(error: MirrorKitUndecodableBatchError): void {
-    const key = `${error.topic}\u0000${error.partition}`;
     // A fetch already in flight when the partition was paused can report it once more.
-    if (this.#held.has(key) || !this.#consumer) return;
-    const consumer = this.#consumer;
-    const target = [{ topic: error.topic, partitions: [error.partition] }];
-    consumer.pause(target);
-    const timer = setTimeout(() => {
-      this.#held.delete(key);
-      if (this.#consumer === consumer) consumer.resume(target);
-    }, this.#options.retryMs ?? 30_000);
-    timer.unref();
-    this.#held.set(key, { error, timer });
-    this.#options.onHeld(error);
+    if (!this.#consumer) return;
+    if (this.#held.pause(this.#consumer, error.topic, error.partition, error)) this.#options.onHeld(error);
   }
 }

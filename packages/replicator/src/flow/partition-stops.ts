@@ -1,3 +1,4 @@
+import { PartitionPauses } from '@mirrorkit/core';
 import type { Consumer } from 'kafkajs';
 import type { StoppedPartition } from '../flow-status.js';
 
@@ -11,17 +12,16 @@ export const STOPPED_PARTITION_RETRY_MS = 30_000;
  * {@link STOPPED_PARTITION_RETRY_MS} (someone may have fixed the target's config or ACLs meanwhile).
  */
 export class PartitionStops {
-  readonly #stopped = new Map<string, { stop: StoppedPartition; timer: NodeJS.Timeout }>();
+  readonly #stopped: PartitionPauses<StoppedPartition>;
   /** When each partition first stopped at its current record: a retry that fails again keeps it. */
   readonly #first = new Map<string, { offset: string; since: number }>();
-  readonly #retryMs: number;
 
   constructor(retryMs = STOPPED_PARTITION_RETRY_MS) {
-    this.#retryMs = retryMs;
+    this.#stopped = new PartitionPauses(retryMs);
   }
 
   get stopped(): readonly StoppedPartition[] {
-    return [...this.#stopped.values()].map((s) => s.stop);
+    return this.#stopped.values;
   }
 
   has(key: string): boolean {
@@ -35,35 +35,21 @@ export class PartitionStops {
     since = Date.now(),
   ): boolean {
     const key = `${stop.topic}\u0000${stop.partition}`;
-    const previous = this.#stopped.get(key);
-    if (previous) return false;
+    if (this.#stopped.has(key)) return false;
     const first = this.#first.get(key);
     const stoppedSince = first?.offset === stop.offset ? first.since : since;
     this.#first.set(key, { offset: stop.offset, since: stoppedSince });
-    const target = [{ topic: stop.topic, partitions: [stop.partition] }];
-    consumer.pause(target);
-    const timer = setTimeout(() => {
-      this.#stopped.delete(key);
-      consumer.resume(target);
-    }, this.#retryMs);
-    timer.unref();
-    this.#stopped.set(key, { stop: { ...stop, since: stoppedSince }, timer });
-    return true;
+    return this.#stopped.pause(consumer, stop.topic, stop.partition, { ...stop, since: stoppedSince });
   }
 
   /** Forgets partitions this process no longer owns (another one meets the record now). */
   retain(owned: ReadonlySet<string>): void {
-    for (const [key, { timer }] of this.#stopped)
-      if (!owned.has(key)) {
-        clearTimeout(timer);
-        this.#stopped.delete(key);
-        this.#first.delete(key);
-      }
+    this.#stopped.retain((key) => owned.has(key));
+    for (const key of this.#first.keys()) if (!owned.has(key)) this.#first.delete(key);
   }
 
   /** Forgets every stop (the consumer is stopping or being replaced; a new one meets the record again). */
   clear(): void {
-    for (const { timer } of this.#stopped.values()) clearTimeout(timer);
     this.#stopped.clear();
     this.#first.clear();
   }

@@ -155,13 +155,15 @@ function names(pending: ReadonlyMap<string, string>): string {
  * Creates `topic` as MM2 creates its internal topics (one partition, compacted) unless it exists;
  * true when it created it. Listed first: where the topic exists, no Create permission is needed.
  * `replicationFactor` may be a lookup (such as {@link defaultReplicationFactor}), asked only when
- * the topic is created; `timeoutMs` bounds the wait for its leader (default 30 s).
+ * the topic is created; `timeoutMs` bounds the wait for its leader (default 30 s). `compacted:
+ * false` keeps the broker's cleanup policy, for a one-partition topic of records without keys (a
+ * dead letter queue, as Connect makes it).
  */
 export async function ensureInternalTopic(
   admin: Admin,
   topic: string,
   replicationFactor: number | ((admin: Admin) => Promise<number>),
-  options: { readonly timeoutMs?: number } = {},
+  options: { readonly timeoutMs?: number; readonly compacted?: boolean } = {},
 ): Promise<boolean> {
   if ((await admin.listTopics()).includes(topic)) return false;
   await createTopicsAndWait(admin, {
@@ -171,7 +173,7 @@ export async function ensureInternalTopic(
         numPartitions: 1,
         replicationFactor:
           typeof replicationFactor === 'number' ? replicationFactor : await replicationFactor(admin),
-        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        configEntries: options.compacted === false ? [] : [{ name: 'cleanup.policy', value: 'compact' }],
       },
     ],
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

@@ -1,4 +1,4 @@
-import { createTopicsAndWait, type DeadLetterQueueConfig, defaultReplicationFactor } from '@mirrorkit/core';
+import { type DeadLetterQueueConfig, defaultReplicationFactor, ensureInternalTopic } from '@mirrorkit/core';
 import type { Admin, IHeaders, Message } from 'kafkajs';
 import type { SourceRecord } from './record-chunks.js';
 
@@ -75,17 +75,9 @@ export class DeadLetterTopic {
   }
 
   async #create(): Promise<void> {
-    const admin = this.targetAdmin;
-    if ((await admin.listTopics()).includes(this.config.topic)) return;
     const rf = this.config.replicationFactor;
-    await createTopicsAndWait(admin, {
-      topics: [
-        {
-          topic: this.config.topic,
-          numPartitions: 1,
-          replicationFactor: rf < 0 ? await defaultReplicationFactor(admin) : rf,
-        },
-      ],
+    await ensureInternalTopic(this.targetAdmin, this.config.topic, rf < 0 ? defaultReplicationFactor : rf, {
+      compacted: false,
     });
   }
 }

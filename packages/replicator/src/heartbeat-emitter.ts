@@ -7,6 +7,7 @@ import {
   type ReplicationPolicy,
 } from '@mirrorkit/core';
 import type { Kafka, Producer } from 'kafkajs';
+import { FlowScheduler } from './flow/flow-scheduler.js';
 import type { ReplicatorLogger } from './logger.js';
 import type { ReplicatorMetrics } from './metrics.js';
 
@@ -103,11 +104,11 @@ function pairSetting(
  * cluster learns its upstreams and how clients measure replication lag.
  */
 export class HeartbeatEmitter {
-  readonly #timers = new Set<NodeJS.Timeout>();
+  // The flows' timer set: each beat's timer is dropped as it fires, and stop() clears the rest.
+  readonly #scheduler = new FlowScheduler(() => undefined);
   /** Per target cluster: its producer (and the connect in progress), and its heartbeats topic, ensured. */
   readonly #producers = new Map<string, { producer: Producer; connected: Promise<Producer> }>();
   readonly #topics = new Map<string, Promise<void>>();
-  #stopped = false;
 
   constructor(
     private readonly pairs: readonly HeartbeatPair[],
@@ -142,9 +143,7 @@ export class HeartbeatEmitter {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#scheduler.stop();
     // Not waiting for beats in flight: against a cluster that is down they wait out kafkajs's
     // retries. Their sends fail on the disconnected producers and are not reported.
     await Promise.all(
@@ -182,9 +181,9 @@ export class HeartbeatEmitter {
       let beatAt = lastBeat;
       try {
         await this.ensureTopic(pair.target);
-        if (this.#stopped) return;
+        if (this.#scheduler.stopped) return;
         const producer = await this.#producer(pair.target);
-        if (this.#stopped) return;
+        if (this.#scheduler.stopped) return;
         const now = Date.now();
         await producer.send({
           topic: this.policy.heartbeatsTopic(),
@@ -203,7 +202,7 @@ export class HeartbeatEmitter {
         beatAt = now;
         this.metrics.inc('mirrorkit_replicator_heartbeats_total', { flow });
       } catch (error) {
-        if (this.#stopped) return;
+        if (this.#scheduler.stopped) return;
         this.metrics.inc('mirrorkit_replicator_errors_total', { flow, kind: 'heartbeat' });
         this.log.warn('heartbeat failed; retrying', {
           source: pair.source,
@@ -217,12 +216,7 @@ export class HeartbeatEmitter {
           { flow },
           (Date.now() - beatAt) / 1000,
         );
-      if (this.#stopped) return;
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#beat(pair, beatAt);
-      }, pair.intervalSeconds * 1000);
-      this.#timers.add(timer);
+      this.#scheduler.after(pair.intervalSeconds * 1000, () => this.#beat(pair, beatAt));
     })();
   }
 }

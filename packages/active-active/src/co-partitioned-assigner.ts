@@ -27,6 +27,14 @@ export interface CoPartitioningEvents {
   assigned: [info: { readonly partitions: readonly number[]; readonly generationMs: number }];
 }
 
+// Which CoPartitioning made an assigner: a user's own, found among kafkajs options, is kept and followed.
+const makers = new WeakMap<PartitionAssigner, CoPartitioning>();
+
+/** The {@link CoPartitioning} that made `assigner`, if one did. */
+export function coPartitioningOf(assigner: PartitionAssigner): CoPartitioning | undefined {
+  return makers.get(assigner);
+}
+
 /** Options of {@link CoPartitioning}. */
 export interface CoPartitioningOptions {
   /** Tells copies of a topic apart (`us-west.orders` is `orders`). Default MM2's default policy. */
@@ -84,6 +92,7 @@ export class CoPartitioning {
         }));
       },
     });
+    makers.set(this.partitionAssigner, this);
   }
 
   /** The partition numbers this member holds (as of its last join, with {@link follow}). */

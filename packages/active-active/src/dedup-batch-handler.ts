@@ -1,6 +1,11 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Batch, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
-import type { DedupEvents, DedupHandlerStats, DedupOptions } from './dedup-handler.js';
+import {
+  type DedupEvents,
+  type DedupHandlerStats,
+  type DedupOptions,
+  withCoPartitioning,
+} from './dedup-handler.js';
 import { readDedupKey, readRecordKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
 import { fingerprintAccess } from './deduplicator.js';
@@ -130,6 +135,7 @@ export function dedupBatch(
       spare.push(cursor);
     }
   };
+  withCoPartitioning(eachBatch, options);
   const runConfig = {
     eachBatch,
     eachBatchAutoResolve: false as const,

@@ -1,5 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { KafkaMessage } from 'kafkajs';
+import type { CoPartitioning } from './co-partitioned-assigner.js';
+import { coPartitionedNeed, withAssignmentNeed } from './co-partitioned-need.js';
 import { readDedupKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
 import type { Deduplicator } from './deduplicator.js';
@@ -89,6 +91,17 @@ export interface DedupOptions<P extends MessagePayload> {
    * turns false). The record whose write is given up fails (`MirrorKitDedupPersistError`).
    */
   signal?: AbortSignal;
+  /**
+   * The group assignment the handler asks of MirrorKit's consumer, which reads it from the
+   * handler: partition p of a topic and of all its remote copies to one member
+   * ({@link CoPartitioning}), without which the copies of a key sent to both regions go to two
+   * members of a group and are handled once by each. A {@link PartitionedSeenKeyStore} given as
+   * `store` (alone or in {@link SeenKeyStores}) then follows the group's joins by itself. Default:
+   * on, with a CoPartitioning made with the consumer's replication policy; give one for its
+   * `mismatch` events; `false` for none. A plain kafkajs consumer reads nothing from the handler:
+   * give it `partitionAssigners: [co.partitionAssigner]` and `store.follow(consumer)` yourself.
+   */
+  coPartitioning?: CoPartitioning | false;
 }
 
 /** A deduplicating `eachMessage` handler with its counters and events. */
@@ -175,7 +188,19 @@ export function dedup<P extends MessagePayload>(
     }
     return state.process(payload, fp.hi, fp.lo, key) ?? SETTLED;
   };
-  return Object.assign(wrapped, { events: state.events, stats: () => state.stats() });
+  return withCoPartitioning(
+    Object.assign(wrapped, { events: state.events, stats: () => state.stats() }),
+    options,
+  );
+}
+
+/** `handler` asking for co-partitioned assignment, unless `options` turn it off. */
+export function withCoPartitioning<H extends object>(
+  handler: H,
+  options: Pick<DedupOptions<MessagePayload>, 'coPartitioning' | 'store'>,
+): H {
+  if (options.coPartitioning === false) return handler;
+  return withAssignmentNeed(handler, coPartitionedNeed(options.coPartitioning, options.store));
 }
 
 /** What a skipped record's handler returns: nothing to wait for. */

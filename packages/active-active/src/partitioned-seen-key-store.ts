@@ -4,7 +4,7 @@ import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { CoPartitioning, partitionNumbers } from './co-partitioned-assigner.js';
 import type { Deduplicator } from './deduplicator.js';
 import { encodeSeenAt } from './seen-key-codec.js';
-import { restoreSeenKeys } from './seen-key-restore.js';
+import { readStoreCopy, restoreSeenKeys } from './seen-key-restore.js';
 import {
   type KafkaSeenKeyStoreOptions,
   MirrorKitSeenKeyStoreError,
@@ -20,6 +20,10 @@ export interface PartitionedSeenKeyStoreOptions extends KafkaSeenKeyStoreOptions
    * number comes (a subscribed topic grew). Default 1.
    */
   partitions?: number;
+}
+
+function restoredKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
 }
 
 /** A partition's restore under way. */
@@ -70,6 +74,11 @@ export interface PartitionedSeenKeyStoreEvents {
  * partition): they are true keys, so nothing is wrongly skipped, and they age out with its
  * generations.
  *
+ * With MirrorKit's consumer none of the wiring of the example is needed: a {@link dedup} handler
+ * asks that consumer for co-partitioned assignment, and has this store follow its joins. On a DR
+ * cluster, `copies` lists the copy MM2 makes of another cluster's store (partition p of it holds
+ * the keys of partition p: MM2 keeps partition numbers), restored with this store's own.
+ *
  * @example
  * ```ts
  * const co = new CoPartitioning();
@@ -93,8 +102,9 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
   // restore that ends after its partition was revoked does not mark it ready).
   readonly #ready = new Set<number>();
   readonly #restoring = new Map<number, Restoring>();
-  // Per partition, the offset its keys are restored up to (into the seen-set, which keeps them).
-  readonly #restoredTo = new Map<number, bigint>();
+  // Per topic (the store's, its copies) and partition, the offset its keys are restored up to
+  // (into the seen-set, which keeps them).
+  readonly #restoredTo = new Map<string, bigint>();
 
   constructor(kafka: Kafka, options: PartitionedSeenKeyStoreOptions) {
     this.#kafka = kafka;
@@ -121,9 +131,9 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
   /**
    * Follows the group's joins (with the seen-set given to {@link open}). With the kafkajs
    * `consumer`: at each join, begins restoring the partitions now owned. With the consumer's
-   * {@link CoPartitioning} (for a consumer that does not expose kafkajs's join event, such as
-   * MirrorKit's): at each join, partitions are restored as their first records come. Returns the
-   * unsubscribe.
+   * {@link CoPartitioning}: at each join, partitions are restored as their first records come.
+   * MirrorKit's consumer calls this itself (through the dedup handler) for each kafkajs consumer it
+   * runs. Returns the unsubscribe.
    */
   follow(source: Consumer | CoPartitioning): () => void {
     if (source instanceof CoPartitioning) {
@@ -229,16 +239,25 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
 
   async #restore(partition: number, deduplicator: Deduplicator): Promise<SeenKeyRestore> {
     if (partition >= this.#partitions) await this.#ensurePartitions(partition + 1);
-    const from = this.#restoredTo.get(partition);
-    const records = await readTopicToEnd(this.#kafka, this.#options.topic, {
-      partitions: [partition],
-      timeoutMs: this.#options.openTimeoutMs ?? 60_000,
-      ...(from === undefined ? {} : { startOffsets: new Map([[partition, from]]) }),
-    });
-    const last = records.at(-1);
-    if (last !== undefined && last.offset + 1n > (this.#restoredTo.get(partition) ?? 0n))
-      this.#restoredTo.set(partition, last.offset + 1n);
-    return restoreSeenKeys(records, deduplicator);
+    // Partition p of a copy holds the keys of partition p: MM2 keeps partition numbers.
+    const topics = [this.#options.topic, ...(this.#options.copies ?? [])];
+    const read = async (topic: string, own: boolean) => {
+      const from = this.#restoredTo.get(restoredKey(topic, partition));
+      const options = {
+        partitions: [partition],
+        timeoutMs: this.#options.openTimeoutMs ?? 60_000,
+        ...(from === undefined ? {} : { startOffsets: new Map([[partition, from]]) }),
+      };
+      const records = own
+        ? await readTopicToEnd(this.#kafka, topic, options)
+        : await readStoreCopy(this.#kafka, topic, options);
+      const last = records.at(-1);
+      if (last !== undefined && last.offset + 1n > (from ?? 0n))
+        this.#restoredTo.set(restoredKey(topic, partition), last.offset + 1n);
+      return records;
+    };
+    const records = await Promise.all(topics.map((topic, i) => read(topic, i === 0)));
+    return restoreSeenKeys(records.flat(), deduplicator);
   }
 
   /** Creates the topic with `count` partitions, or grows it to `count` (one grow at a time). */

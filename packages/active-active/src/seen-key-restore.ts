@@ -1,4 +1,5 @@
-import type { ReadRecord } from '@mirrorkit/core';
+import { type ReadRecord, type ReadTopicOptions, readTopicToEnd, TopicReaderError } from '@mirrorkit/core';
+import type { Kafka } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
 import { decodeSeenKey, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
 import type { SeenKeyRestore } from './seen-key-store.js';
@@ -23,4 +24,22 @@ export function restoreSeenKeys(records: readonly ReadRecord[], deduplicator: De
   let restored = 0;
   for (const { key, seenAtMs } of seen) if (deduplicator.add(key, seenAtMs)) restored++;
   return { restored, ignored: seen.length - restored, corrupt };
+}
+
+/**
+ * The records of a store's copy on this cluster (another cluster's store replicated by MM2): a
+ * copy that does not exist yet — MM2 has not created it, or does not replicate it — reads as
+ * empty, where the store's own topic not existing is an error.
+ */
+export async function readStoreCopy(
+  kafka: Kafka,
+  topic: string,
+  options: ReadTopicOptions,
+): Promise<ReadRecord[]> {
+  try {
+    return await readTopicToEnd(kafka, topic, options);
+  } catch (error) {
+    if (error instanceof TopicReaderError && error.code === 'READER_UNKNOWN_TOPIC') return [];
+    throw error;
+  }
 }

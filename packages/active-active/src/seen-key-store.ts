@@ -1,8 +1,8 @@
 import { createTopicsAndWait, MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
 import { encodeSeenAt } from './seen-key-codec.js';
-import { restoreSeenKeys } from './seen-key-restore.js';
+import { readStoreCopy, restoreSeenKeys } from './seen-key-restore.js';
 
 /**
  * What a seen-key store refuses: `SEEN_KEY_STORE_NOT_OPEN`, used before
@@ -55,6 +55,12 @@ export interface SeenKeyStore {
     partition: number,
     deduplicator: Deduplicator,
   ): Promise<void> | undefined;
+  /**
+   * Optional: follows the joins of `consumer`, a kafkajs consumer reading `cluster` (MirrorKit's
+   * consumer calls it, through the dedup handler, for each one it runs): a store partitioned like
+   * the data restores what the member owns after each join. Returns the unsubscribe.
+   */
+  follow?(consumer: Consumer, cluster?: string): () => void;
 }
 
 /** Options of {@link KafkaSeenKeyStore}. */
@@ -68,6 +74,15 @@ export interface KafkaSeenKeyStoreOptions {
   retentionMs?: number;
   /** Replication factor when the topic is created. Default: the broker's default. */
   replicationFactor?: number;
+  /**
+   * Copies of other clusters' stores on this cluster, whose keys are restored too and never
+   * written: MM2 replicates us-east's `billing.mirrorkit-seen` to us-west as
+   * `us-east.billing.mirrorkit-seen` (include it in the flow's `topics`), and us-west's store lists
+   * that copy here. A group that fails over to us-west, and restarts there, then knows what it
+   * handled on us-east — up to MM2's replication lag, as with the records themselves. A copy that
+   * does not exist (yet) restores nothing. Default none.
+   */
+  copies?: readonly string[];
   /** Give up reading the topic at open after this long. Default 60 s. */
   openTimeoutMs?: number;
   /** The clock. Default `Date.now`. */
@@ -132,10 +147,12 @@ export class KafkaSeenKeyStore implements SeenKeyStore {
     } finally {
       await admin.disconnect();
     }
-    const restore = restoreSeenKeys(
-      await readTopicToEnd(this.#kafka, topic, { timeoutMs: this.#options.openTimeoutMs ?? 60_000 }),
-      deduplicator,
-    );
+    const read = { timeoutMs: this.#options.openTimeoutMs ?? 60_000 };
+    const [own, ...copies] = await Promise.all([
+      readTopicToEnd(this.#kafka, topic, read),
+      ...(this.#options.copies ?? []).map((copy) => readStoreCopy(this.#kafka, copy, read)),
+    ]);
+    const restore = restoreSeenKeys([...(own ?? []), ...copies.flat()], deduplicator);
     // Set only once connected: an open that fails leaves no half-made writer behind, and is retried.
     const producer = this.#kafka.producer({ idempotent: true });
     await producer.connect();

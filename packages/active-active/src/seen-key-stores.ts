@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Consumer } from 'kafkajs';
 import type { Deduplicator } from './deduplicator.js';
 import { MirrorKitSeenKeyStoreError, type SeenKeyRestore, type SeenKeyStore } from './seen-key-store.js';
 
@@ -83,6 +84,16 @@ export class SeenKeyStores implements SeenKeyStore {
         store.preparePartition?.(cluster, partition, deduplicator),
       );
     return store.preparePartition(cluster, partition, deduplicator);
+  }
+
+  /**
+   * Follows the joins of a kafkajs consumer reading `cluster`, for that cluster's store (when it
+   * follows joins: a {@link PartitionedSeenKeyStore}). MirrorKit's consumer calls this, through
+   * the dedup handler, for the consumer of each cluster it moves to. Returns the unsubscribe.
+   */
+  follow(consumer: Consumer, cluster?: string): () => void {
+    const store = cluster === undefined ? undefined : this.#stores.get(cluster);
+    return store?.follow?.(consumer, cluster) ?? (() => undefined);
   }
 
   /** Closes every store opened. */

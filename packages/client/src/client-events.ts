@@ -115,6 +115,14 @@ export interface ConsumerEvents {
   'failback:complete': [report: FailoverReport];
   'subscription:changed': [info: { cluster: string; added: readonly string[]; topics: readonly string[] }];
   /**
+   * The run handler asked for an assignment protocol (`wanted`: a dedup handler's co-partitioned
+   * assignment) but the group joined on `cluster` runs `protocol`, because not every member offers
+   * `wanted` (members of an older version during a rolling deploy). Until they all do, partition p
+   * of a topic and of its remote copies may go to two members: what needs them together (dedup of
+   * keys sent to both regions) is not guaranteed. Emitted at each such join.
+   */
+  'assignment:fallback': [info: { cluster: string; wanted: string; protocol: string; memberId: string }];
+  /**
    * Something failed and is being retried. A `MirrorKitUndecodableBatchError` (from
    * `@mirrorkit/core`) names a partition held at a batch that cannot be decoded: nothing at or after
    * its offset is delivered, the other partitions go on, and it is fetched again after 30 s.

@@ -5,6 +5,7 @@ import {
   fetchCommittedOffsets,
   type GroupCheckpoint,
   GroupOffsetsError,
+  groupAssignmentNeedOf,
   type PartitionBounds,
   type PartitionOffset,
   type ProgressRecord,
@@ -379,15 +380,42 @@ export class MirrorKitConsumer extends EventEmitter<ConsumerEvents> {
     const topics = await this.matchingTopics(alias);
     this.#innerTopics = new Set(topics);
     if (topics.length === 0) return; // The watcher starts the consumer once a topic exists.
-    const consumer = this.#config
-      .kafka(alias)
-      .consumer({ ...this.#options.kafkajs, groupId: this.#options.groupId });
+    const consumer = this.#newConsumer(alias);
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning });
     this.#hold.clear();
     await this.#hold.run(consumer, this.#wrapHandlers(alias, this.#epoch));
     this.#inner = consumer;
     this.emit('subscription:changed', { cluster: alias, added: topics, topics });
+  }
+
+  /**
+   * The kafkajs consumer for `alias`, with the assigner the run handler asks for first (a dedup
+   * handler's co-partitioned one: a group of instances handles both copies of a key in one) and
+   * followed by the handler (a partitioned seen-key store restores at each join).
+   */
+  #newConsumer(alias: string): Consumer {
+    const run = this.#run;
+    const need = groupAssignmentNeedOf(run?.eachMessage ?? run?.eachBatch);
+    const settings = this.#options.kafkajs;
+    if (need === undefined)
+      return this.#config.kafka(alias).consumer({ ...settings, groupId: this.#options.groupId });
+    const consumer = this.#config.kafka(alias).consumer({
+      ...settings,
+      partitionAssigners: need.assigners(this.#config.policy, settings?.partitionAssigners),
+      groupId: this.#options.groupId,
+    });
+    need.follow(consumer, alias);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (payload.groupProtocol !== need.protocol)
+        this.emit('assignment:fallback', {
+          cluster: alias,
+          wanted: need.protocol,
+          protocol: payload.groupProtocol,
+          memberId: payload.memberId,
+        });
+    });
+    return consumer;
   }
 
   #startWatcher(): void {

@@ -108,6 +108,11 @@ export {
   recordFingerprint,
 } from './failover/record-fingerprint.js';
 export {
+  GROUP_ASSIGNMENT_NEED,
+  type GroupAssignmentNeed,
+  groupAssignmentNeedOf,
+} from './group-assignment-need.js';
+export {
   commitGroupOffsets,
   fetchCommittedOffsets,
   type GroupOffset,

@@ -100,9 +100,17 @@ describe('co-partitioned dedup across a consumer group of three instances (real 
     return s;
   }
 
-  function spawnMember(s: Setup, name: string, follow: 'consumer' | 'assigner' = 'consumer'): Member {
+  function spawnMember(
+    s: Setup,
+    name: string,
+    follow: 'consumer' | 'assigner' = 'consumer',
+    mode: 'dedup' | 'eos' = 'dedup',
+    extra: { concurrency?: number; stallAt?: number } = {},
+  ): Member {
     const config = {
       follow,
+      mode,
+      ...extra,
       member: name,
       bootstrap: s.westBootstrap,
       group: s.group,
@@ -228,6 +236,34 @@ describe('co-partitioned dedup across a consumer group of three instances (real 
     return byId;
   }
 
+  /** Every handling in the handled topic's log, aborted transactions' included (read_uncommitted). */
+  async function uncommittedHandlings(s: Setup): Promise<{ id: string; member: string }[]> {
+    const all: { id: string; member: string }[] = [];
+    const reader = s.west.consumer({
+      groupId: uniqueName('uncommitted'),
+      readUncommitted: true,
+      maxWaitTimeInMs: 100,
+    });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topics: [s.handledTopic], fromBeginning: true });
+      let lastAt = Date.now();
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          const { member } = JSON.parse(message.value?.toString() ?? '{}') as { member: string };
+          all.push({ id: message.key?.toString() ?? '', member });
+          lastAt = Date.now();
+        },
+      });
+      await eventually('the whole log read', async () =>
+        all.length > 0 && Date.now() - lastAt > 2000 ? true : undefined,
+      );
+    } finally {
+      await reader.disconnect();
+    }
+    return all;
+  }
+
   async function startMm2(s: Setup, east: string): Promise<void> {
     mm2 = await startMirrorMaker({
       properties: mirrorMakerTestProperties({
@@ -337,6 +373,48 @@ describe('co-partitioned dedup across a consumer group of three instances (real 
             `${h.member}[${h.partition}] ${h.restored} keys in ${h.durationMs} ms, waited ${h.waitedMs} ms`,
         )
         .join('; ')}; repeats ${repeats.length}`,
+    );
+  }, 180_000);
+
+  it('exactly once through a SIGKILL, a join and a zombie-free hand-over with dedupExactlyOnce (outputs, keys and offsets in one transaction)', async () => {
+    const s = await setup(6);
+    // m2 hangs inside a transaction that holds outputs (after 60 records), and is killed there.
+    const [m1, m2, m3] = (['m1', 'm2', 'm3'] as const).map((name) =>
+      spawnMember(s, name, 'consumer', 'eos', { concurrency: 1, ...(name === 'm2' ? { stallAt: 60 } : {}) }),
+    ) as [Member, Member, Member];
+    await groupSettled(s, [m1, m2, m3]);
+    await startMm2(s, sharedClusters().east);
+    const ids = await produceEvents(s, 0, 300);
+    await eventually('m2 hangs inside a transaction', async () =>
+      m2.lines.some((l) => l.event === 'stalled') ? true : undefined,
+    );
+    m2.child.kill('SIGKILL');
+    ids.push(...(await produceEvents(s, 300, 600)));
+    await groupSettled(s, [m1, m3]);
+    const m4 = spawnMember(s, 'm4', 'consumer', 'eos', { concurrency: 1 });
+    await groupSettled(s, [m1, m3, m4]);
+    await drained(s);
+
+    // The ground truth, read_committed: what the handlers' transactions committed.
+    const handled = await handlings(s);
+    expect([...handled.keys()].sort()).toEqual([...ids].sort());
+    const repeats = [...handled]
+      .filter(([, h]) => h.length > 1)
+      .map(([id, h]) => `${id}: ${h.map((x) => x.member)}`);
+    expect(repeats, 'events handled more than once').toEqual([]);
+    // The kill landed inside a transaction of m2's: outputs of it are in the log, aborted.
+    const aborted = (await uncommittedHandlings(s)).filter(
+      (h) => h.member === 'm2' && !(handled.get(h.id) ?? []).some((c) => c.member === 'm2'),
+    );
+    expect(aborted.length, "m2's aborted outputs").toBeGreaterThan(0);
+    const stored = new Set((await readTopicToEnd(s.west, s.storeTopic)).map((r) => r.key?.toString()));
+    for (const id of ids) expect(stored.has(id), `${id} persisted`).toBe(true);
+    const stats = (m: Member) =>
+      m.lines.findLast((l) => l.event === 'stats') as Record<string, number> | undefined;
+    console.log(
+      `exactly-once group: ${ids.length} events, repeats 0; survivors' transactions ${[m1, m3, m4]
+        .map((m) => `${m.name} ${stats(m)?.transactions ?? 0} (aborted ${stats(m)?.aborted ?? 0})`)
+        .join(', ')}; m2's aborted outputs ${aborted.length}`,
     );
   }, 180_000);
 

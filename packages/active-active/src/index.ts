@@ -45,6 +45,13 @@ export {
 } from './co-partitioned-assignment.js';
 export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup-batch-handler.js';
 export {
+  type DedupExactlyOnceHandler,
+  type DedupExactlyOnceOptions,
+  dedupExactlyOnce,
+  type ExactlyOncePayload,
+  type ExactlyOnceStats,
+} from './dedup-exactly-once.js';
+export {
   type DedupEvents,
   type DedupHandler,
   type DedupHandlerStats,

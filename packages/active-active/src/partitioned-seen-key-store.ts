@@ -207,6 +207,19 @@ export class PartitionedSeenKeyStore implements SeenKeyStore {
     return entry;
   }
 
+  /** The store topic. */
+  get topic(): string {
+    return this.#options.topic;
+  }
+
+  /**
+   * Makes sure store partition `partition` exists (growing the topic), for a writer other than
+   * {@link remember}: {@link dedupExactlyOnce} writes keys inside its transactions.
+   */
+  reservePartition(partition: number): Promise<void> {
+    return partition < this.#partitions ? Promise.resolve() : this.#ensurePartitions(partition + 1);
+  }
+
   /** Whether `partition`'s keys are restored (for tests and health checks). */
   isReady(partition: number): boolean {
     return this.#ready.has(partition);

@@ -4,7 +4,13 @@
 //
 // The handler's side effect is a record on `handledTopic` (key: the event id; value: this member
 // and where the event was read), written before dedup persists the key: the test's ground truth.
-import { CoPartitioning, Deduplicator, dedup, PartitionedSeenKeyStore } from '@mirrorkit/active-active';
+import {
+  CoPartitioning,
+  Deduplicator,
+  dedup,
+  dedupExactlyOnce,
+  PartitionedSeenKeyStore,
+} from '@mirrorkit/active-active';
 import { Kafka, logLevel, PartitionAssigners } from 'kafkajs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
@@ -36,29 +42,71 @@ const consumer = kafka.consumer({
   maxWaitTimeInMs: 100,
 });
 co.follow(consumer);
-// 'assigner': what a consumer without kafkajs's join event (MirrorKit's) does.
-store.follow(config.follow === 'assigner' ? co : consumer);
+// 'assigner': what a consumer without kafkajs's join event does. With mode 'eos' the handler
+// follows the joins (the store is restored after each partition's fence).
+if (config.mode !== 'eos') store.follow(config.follow === 'assigner' ? co : consumer);
 consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
   say('joined', { assignment: payload.memberAssignment, partitions: co.owned }),
+);
+consumer.on(consumer.events.CRASH, ({ payload }) =>
+  say('crash', { error: String(payload.error), restart: payload.restart }),
 );
 await consumer.connect();
 await consumer.subscribe({ topics: config.topics, fromBeginning: true });
 
-const handler = dedup(
-  async ({ topic, partition, message }) => {
-    await effects.send({
-      topic: config.handledTopic,
-      acks: -1,
-      messages: [{ key: message.key, value: JSON.stringify({ member: config.member, topic, partition }) }],
-    });
-  },
-  { deduplicator: seen, store },
+let txnSeen = 0;
+let inTxn = 0;
+let total = 0;
+// 'eos': the side effect, the key and the offset in one transaction (dedupExactlyOnce).
+const handler =
+  config.mode === 'eos'
+    ? dedupExactlyOnce(
+        async ({ topic, partition, message, transaction }) => {
+          await transaction.send({
+            topic: config.handledTopic,
+            messages: [
+              { key: message.key, value: JSON.stringify({ member: config.member, topic, partition }) },
+            ],
+          });
+          // 'stallAt': hang inside a transaction with outputs in it (the test then SIGKILLs), once
+          // this member handled that many records and 3 of the open transaction (one partition at
+          // a time: `concurrency` 1).
+          const committed = handler.stats().transactions;
+          if (committed !== txnSeen) {
+            txnSeen = committed;
+            inTxn = 0;
+          }
+          inTxn++;
+          total++;
+          if (config.stallAt && total >= config.stallAt && inTxn >= 3) {
+            say('stalled', { total, inTxn });
+            await new Promise(() => undefined);
+          }
+        },
+        { deduplicator: seen, store, kafka, groupId: config.group, coPartitioning: co },
+      )
+    : dedup(
+        async ({ topic, partition, message }) => {
+          await effects.send({
+            topic: config.handledTopic,
+            acks: -1,
+            messages: [
+              { key: message.key, value: JSON.stringify({ member: config.member, topic, partition }) },
+            ],
+          });
+        },
+        { deduplicator: seen, store },
+      );
+if (config.mode === 'eos') handler.follow(consumer);
+await consumer.run(
+  config.mode === 'eos'
+    ? { ...handler.runConfig, partitionsConsumedConcurrently: config.concurrency ?? 4 }
+    : {
+        autoCommitInterval: 500,
+        partitionsConsumedConcurrently: config.concurrency ?? 4,
+        eachMessage: handler,
+      },
 );
-await consumer.run({
-  autoCommitInterval: 500,
-  partitionsConsumedConcurrently: config.concurrency ?? 4,
-  eachMessage: handler,
-});
 say('running');
 const timer = setInterval(() => say('stats', handler.stats()), 500);
 

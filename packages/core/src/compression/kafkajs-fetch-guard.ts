@@ -1,5 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import {
+  type AbortedTransaction,
+  alignAbortedTransactions,
+  type FetchedRecord,
+} from '../aborted-transactions.js';
 import { MirrorKitCompressionError } from './compression-error.js';
 import { MirrorKitUndecodableBatchError } from './undecodable-batch-error.js';
 
@@ -12,6 +17,8 @@ import { MirrorKitUndecodableBatchError } from './undecodable-batch-error.js';
 // to turn the mark into a MirrorKitUndecodableBatchError. A partition is never advanced past the
 // batch: the next fetch asks for it again. Inside guardFetches() the error goes to the guard and
 // the other partitions carry on; outside, the fetch fails with it, as kafkajs would, but named.
+// The same wrapper corrects the aborted transactions a read_committed response lists before
+// kafkajs filters with them (see alignAbortedTransactions): kafkajs alone lets aborted records through.
 
 const requireFromHere = createRequire(import.meta.url);
 const UNDECODABLE = Symbol('mirrorkit.undecodable');
@@ -32,7 +39,10 @@ interface Marked extends Array<unknown> {
   [UNDECODABLE]?: { offset: bigint; error: MirrorKitCompressionError };
 }
 interface FetchResponse {
-  responses?: { topicName: string; partitions: { partition: number; messages: Marked }[] }[];
+  responses?: {
+    topicName: string;
+    partitions: { partition: number; messages: Marked; abortedTransactions?: AbortedTransaction[] }[];
+  }[];
 }
 interface FetchRequest {
   topics?: { topic: string; partitions: { partition: number; fetchOffset: string }[] }[];
@@ -128,6 +138,14 @@ export function installFetchGuard(): boolean {
       const guard = guards.getStore();
       for (const topic of response.responses ?? []) {
         for (const partition of topic.partitions) {
+          // kafkajs's read_committed filter lets records of aborted transactions through when a
+          // fetch begins inside several (see alignAbortedTransactions): fixed before it runs.
+          if (partition.abortedTransactions !== undefined && partition.abortedTransactions.length > 0)
+            partition.abortedTransactions = alignAbortedTransactions(
+              partition.messages as FetchedRecord[],
+              partition.abortedTransactions,
+              fetchOffsetOf(request, topic.topicName, partition.partition),
+            );
           const mark = partition.messages?.[UNDECODABLE];
           if (!mark) continue;
           // Records before the bad batch are delivered first (pausing now would drop them with

@@ -3,14 +3,14 @@ import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } 
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
-import { dedupBatch } from './dedup-batch-handler.js';
-import { dedup } from './dedup-handler.js';
-import { Deduplicator } from './deduplicator.js';
-import { HybridLogicalClock } from './hybrid-logical-clock.js';
-import type { LwwEntry } from './lww.js';
-import { lww } from './lww-handler.js';
-import { stampMessage } from './record-stamp.js';
-import { KafkaSeenKeyStore } from './seen-key-store.js';
+import { dedupBatch } from './dedup/dedup-batch-handler.js';
+import { dedup } from './dedup/dedup-handler.js';
+import { Deduplicator } from './dedup/deduplicator.js';
+import { HybridLogicalClock } from './lww/hybrid-logical-clock.js';
+import type { LwwEntry } from './lww/lww.js';
+import { lww } from './lww/lww-handler.js';
+import { stampMessage } from './lww/record-stamp.js';
+import { KafkaSeenKeyStore } from './seen-keys/seen-key-store.js';
 
 const EVENTS_PER_REGION = 1000;
 const ACCOUNTS = 20;

@@ -34,7 +34,7 @@ export {
   type CoPartitioningEvents,
   type CoPartitioningOptions,
   partitionNumbers,
-} from './co-partitioned-assigner.js';
+} from './assignment/co-partitioned-assigner.js';
 export {
   assignCoPartitioned,
   type CoPartitionedAssignment,
@@ -42,15 +42,15 @@ export {
   type CoPartitionTopic,
   type PartitionCountMismatch,
   partitionCountMismatches,
-} from './co-partitioned-assignment.js';
-export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup-batch-handler.js';
+} from './assignment/co-partitioned-assignment.js';
+export { type BatchPayload, type DedupBatchHandler, dedupBatch } from './dedup/dedup-batch-handler.js';
 export {
   type DedupExactlyOnceHandler,
   type DedupExactlyOnceOptions,
   dedupExactlyOnce,
   type ExactlyOncePayload,
   type ExactlyOnceStats,
-} from './dedup-exactly-once.js';
+} from './dedup/dedup-exactly-once.js';
 export {
   type DedupEvents,
   type DedupHandler,
@@ -58,13 +58,17 @@ export {
   type DedupOptions,
   dedup,
   type MessagePayload,
-} from './dedup-handler.js';
+} from './dedup/dedup-handler.js';
+export { Deduplicator, type DeduplicatorOptions, type DeduplicatorStats } from './dedup/deduplicator.js';
+export type { PersistRetryOptions } from './dedup/persist-retry.js';
 export {
-  Deduplicator,
-  type DeduplicatorOptions,
-  type DeduplicatorStats,
+  MirrorKitClockError,
   MirrorKitDedupError,
-} from './deduplicator.js';
+  MirrorKitDedupPersistError,
+  MirrorKitSeenKeyCodecError,
+  MirrorKitSeenKeyStoreError,
+  type SeenKeyStoreErrorCode,
+} from './errors.js';
 export {
   type ClockSkewEvent,
   compareStamps,
@@ -72,10 +76,9 @@ export {
   type HlcStamp,
   HybridLogicalClock,
   type HybridLogicalClockOptions,
-  MirrorKitClockError,
   parseStamp,
-} from './hybrid-logical-clock.js';
-export { compareEntries, type LwwEntry, LwwMap, LwwRegister, mergeEntries } from './lww.js';
+} from './lww/hybrid-logical-clock.js';
+export { compareEntries, type LwwEntry, LwwMap, LwwRegister, mergeEntries } from './lww/lww.js';
 export {
   type LwwEvents,
   type LwwHandler,
@@ -83,13 +86,7 @@ export {
   type LwwStore,
   type LwwWrite,
   lww,
-} from './lww-handler.js';
-export {
-  PartitionedSeenKeyStore,
-  type PartitionedSeenKeyStoreEvents,
-  type PartitionedSeenKeyStoreOptions,
-} from './partitioned-seen-key-store.js';
-export { MirrorKitDedupPersistError, type PersistRetryOptions } from './persist-retry.js';
+} from './lww/lww-handler.js';
 export {
   HLC_HEADER,
   ORIGIN_HEADER,
@@ -97,14 +94,20 @@ export {
   readOrigin,
   readStamp,
   stampMessage,
-} from './record-stamp.js';
-export { MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+} from './lww/record-stamp.js';
+export {
+  PartitionedSeenKeyStore,
+  type PartitionedSeenKeyStoreEvents,
+  type PartitionedSeenKeyStoreOptions,
+} from './seen-keys/partitioned-seen-key-store.js';
 export {
   KafkaSeenKeyStore,
   type KafkaSeenKeyStoreOptions,
-  MirrorKitSeenKeyStoreError,
   type SeenKeyRestore,
   type SeenKeyStore,
-  type SeenKeyStoreErrorCode,
-} from './seen-key-store.js';
-export { type OpenableSeenKeyStore, SeenKeyStores, type SeenKeyStoresEvents } from './seen-key-stores.js';
+} from './seen-keys/seen-key-store.js';
+export {
+  type OpenableSeenKeyStore,
+  SeenKeyStores,
+  type SeenKeyStoresEvents,
+} from './seen-keys/seen-key-stores.js';

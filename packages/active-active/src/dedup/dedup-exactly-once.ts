@@ -1,14 +1,14 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, Sender } from 'kafkajs';
-import type { CoPartitioning } from './co-partitioned-assigner.js';
-import { coPartitionedNeed, withAssignmentNeed } from './co-partitioned-need.js';
+import type { CoPartitioning } from '../assignment/co-partitioned-assigner.js';
+import { coPartitionedNeed, withAssignmentNeed } from '../assignment/co-partitioned-need.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
+import type { PartitionedSeenKeyStore } from '../seen-keys/partitioned-seen-key-store.js';
+import { encodeSeenAt } from '../seen-keys/seen-key-codec.js';
 import type { DedupEvents } from './dedup-handler.js';
 import { dedupKeyText, readDedupKey } from './dedup-key.js';
 import type { Deduplicator } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
-import type { PartitionedSeenKeyStore } from './partitioned-seen-key-store.js';
-import { encodeSeenAt } from './seen-key-codec.js';
-import { MirrorKitSeenKeyStoreError } from './seen-key-store.js';
 
 /** What the handler of {@link dedupExactlyOnce} gets for each record not handled before. */
 export interface ExactlyOncePayload {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { type BatchPayload, dedupBatch } from './dedup-batch-handler.js';
 import { referenceDedup } from './dedup-reference.testing.js';
 import { Deduplicator } from './deduplicator.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 function message(key: string | Buffer | null, offset: number, value = 'v'): KafkaMessage {
   return {

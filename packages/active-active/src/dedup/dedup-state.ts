@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import type { DedupEvents, DedupHandlerStats, DedupOptions, MessagePayload } from './dedup-handler.js';
 import { dedupKeyText } from './dedup-key.js';
 import { type Deduplicator, fingerprintAccess } from './deduplicator.js';
 import { InFlightKeys } from './in-flight-keys.js';
 import { type Backoff, backoffOf, type RetryContext, writeUntilDone } from './persist-retry.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 /**
  * Keys handled whose store write has not succeeded, by seen-set (fingerprint `hi:lo` → key text).

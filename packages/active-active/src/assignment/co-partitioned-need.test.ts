@@ -1,12 +1,14 @@
 import { DefaultReplicationPolicy, groupAssignmentNeedOf } from '@mirrorkit/core';
 import kafkajs, { type Consumer, Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { dedupBatch } from '../dedup/dedup-batch-handler.js';
+import { dedupExactlyOnce } from '../dedup/dedup-exactly-once.js';
+import { dedup } from '../dedup/dedup-handler.js';
+import { Deduplicator } from '../dedup/deduplicator.js';
+import { PartitionedSeenKeyStore } from '../seen-keys/partitioned-seen-key-store.js';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
+import { SeenKeyStores } from '../seen-keys/seen-key-stores.js';
 import { CO_PARTITIONED_PROTOCOL, CoPartitioning } from './co-partitioned-assigner.js';
-import { dedupBatch } from './dedup-batch-handler.js';
-import { dedup } from './dedup-handler.js';
-import { Deduplicator } from './deduplicator.js';
-import type { SeenKeyStore } from './seen-key-store.js';
-import { SeenKeyStores } from './seen-key-stores.js';
 
 const { PartitionAssigners } = kafkajs;
 const policy = new DefaultReplicationPolicy();
@@ -44,7 +46,7 @@ describe('the assignment a dedup handler asks of MirrorKit’s consumer', () => 
     expect(withGiven?.assigners(policy, undefined)[0]).toBe(given.partitionAssigner);
   });
 
-  it('is asked by dedupBatch’s eachBatch too, and by neither with coPartitioning: false', () => {
+  it('is asked by dedupBatch’s and dedupExactlyOnce’s eachBatch too, and by neither with coPartitioning: false', () => {
     const seen = new Deduplicator({ maxKeys: 10 });
     expect(groupAssignmentNeedOf(dedupBatch(noop, { deduplicator: seen }).runConfig.eachBatch)).toBeDefined();
     expect(groupAssignmentNeedOf(dedup(noop, { deduplicator: seen, coPartitioning: false }))).toBeUndefined();
@@ -54,6 +56,11 @@ describe('the assignment a dedup handler asks of MirrorKit’s consumer', () => 
       ),
     ).toBeUndefined();
     expect(groupAssignmentNeedOf(noop)).toBeUndefined();
+    const kafka = new Kafka({ brokers: ['127.0.0.1:9'] });
+    const store = new PartitionedSeenKeyStore(kafka, { topic: 'ledger.mirrorkit-seen' });
+    const eos = dedupExactlyOnce(noop, { deduplicator: seen, store, kafka, groupId: 'ledger' });
+    expect(groupAssignmentNeedOf(eos.runConfig.eachBatch)?.protocol).toBe(CO_PARTITIONED_PROTOCOL);
+    expect(eos.runConfig).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
   });
 
   it('has the store follow each consumer, and SeenKeyStores hands it to that cluster’s store only', () => {

@@ -1,10 +1,10 @@
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { MirrorKitDedupError, MirrorKitDedupPersistError, MirrorKitSeenKeyStoreError } from '../errors.js';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { type BatchPayload, dedupBatch } from './dedup-batch-handler.js';
 import { dedup, type MessagePayload } from './dedup-handler.js';
-import { Deduplicator, MirrorKitDedupError } from './deduplicator.js';
-import { MirrorKitDedupPersistError } from './persist-retry.js';
-import { MirrorKitSeenKeyStoreError, type SeenKeyStore } from './seen-key-store.js';
+import { Deduplicator } from './deduplicator.js';
 
 function message(key: string, offset: number): KafkaMessage {
   return {

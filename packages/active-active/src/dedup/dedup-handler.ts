@@ -1,13 +1,13 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { KafkaMessage } from 'kafkajs';
-import type { CoPartitioning } from './co-partitioned-assigner.js';
-import { coPartitionedNeed, withAssignmentNeed } from './co-partitioned-need.js';
+import type { CoPartitioning } from '../assignment/co-partitioned-assigner.js';
+import { coPartitionedNeed, withAssignmentNeed } from '../assignment/co-partitioned-need.js';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { readDedupKey } from './dedup-key.js';
 import { DedupState } from './dedup-state.js';
 import type { Deduplicator } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
 import type { PersistRetryOptions } from './persist-retry.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 /** The part of a kafkajs or MirrorKit `eachMessage` payload dedup needs. */
 export interface MessagePayload {

@@ -1,9 +1,9 @@
 // Test support, not shipped (excluded from the build): dedup() as a plain reference model.
 import { EventEmitter } from 'eventemitter3';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import type { DedupEvents, DedupHandler, MessagePayload } from './dedup-handler.js';
 import type { Deduplicator } from './deduplicator.js';
 import type { PersistRetryOptions } from './persist-retry.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 /**
  * dedup() as it was before it read keys as bytes: keys decoded to text, events always built; and

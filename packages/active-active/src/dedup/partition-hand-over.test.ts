@@ -1,9 +1,9 @@
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { type BatchPayload, dedupBatch } from './dedup-batch-handler.js';
 import { dedup, type MessagePayload } from './dedup-handler.js';
 import { Deduplicator } from './deduplicator.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 function message(key: string, offset: number): KafkaMessage {
   return {

@@ -1,31 +1,9 @@
-import { createTopicsAndWait, MirrorKitError, readTopicToEnd } from '@mirrorkit/core';
+import { createTopicsAndWait, readTopicToEnd } from '@mirrorkit/core';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import type { Deduplicator } from './deduplicator.js';
+import type { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
 import { encodeSeenAt } from './seen-key-codec.js';
 import { readStoreCopy, restoreSeenKeys } from './seen-key-restore.js';
-
-/**
- * What a seen-key store refuses: `SEEN_KEY_STORE_NOT_OPEN`, used before
- * {@link KafkaSeenKeyStore.open} or after `close()`; `SEEN_KEY_STORE_UNKNOWN_CLUSTER`, a record
- * read from a cluster {@link SeenKeyStores} has no store for (or from no named cluster at all);
- * `SEEN_KEY_STORE_NO_PARTITION`, a write to a {@link PartitionedSeenKeyStore} that names no
- * partition.
- */
-export type SeenKeyStoreErrorCode =
-  | 'SEEN_KEY_STORE_NOT_OPEN'
-  | 'SEEN_KEY_STORE_UNKNOWN_CLUSTER'
-  | 'SEEN_KEY_STORE_NO_PARTITION';
-
-/**
- * A store used when it cannot be: not open, or no store for the record's cluster. Waiting does not
- * mend either, so {@link dedup} stops retrying a write that fails with this error.
- */
-export class MirrorKitSeenKeyStoreError extends MirrorKitError {
-  declare readonly code: SeenKeyStoreErrorCode;
-  constructor(message: string, code: SeenKeyStoreErrorCode = 'SEEN_KEY_STORE_NOT_OPEN') {
-    super(code, message);
-  }
-}
 
 /** Where a {@link dedup} handler persists processed keys. */
 export interface SeenKeyStore {

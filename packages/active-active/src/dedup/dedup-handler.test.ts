@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { dedup, type MessagePayload } from './dedup-handler.js';
 import { referenceDedup } from './dedup-reference.testing.js';
 import { Deduplicator } from './deduplicator.js';
 import { fingerprint } from './key-fingerprint.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 let offset = 0;
 function payload(key: string | Buffer | null, topic = 'orders'): MessagePayload {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MirrorKitClockError } from '../errors.js';
 import {
   type ClockSkewEvent,
   compareStamps,
   formatStamp,
   type HlcStamp,
   HybridLogicalClock,
-  MirrorKitClockError,
   parseStamp,
   parseStampBytes,
 } from './hybrid-logical-clock.js';

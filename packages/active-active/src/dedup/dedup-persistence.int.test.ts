@@ -2,12 +2,12 @@ import { createTopicsAndWait } from '@mirrorkit/core';
 import { type KafkaCluster, startCluster } from '@mirrorkit/testkit';
 import { type Consumer, type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { KafkaSeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { dedupBatch } from './dedup-batch-handler.js';
 import type { DedupHandlerStats } from './dedup-handler.js';
 import { dedup } from './dedup-handler.js';
 import { Deduplicator } from './deduplicator.js';
-import { KafkaSeenKeyStore } from './seen-key-store.js';
 
 const RECORDS = 20;
 const keyOf = (i: number) => `us-east:evt-${i}`;

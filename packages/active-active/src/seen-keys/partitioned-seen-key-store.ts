@@ -1,16 +1,12 @@
 import { createTopicsAndWait, readTopicToEnd } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
-import { CoPartitioning, partitionNumbers } from './co-partitioned-assigner.js';
-import type { Deduplicator } from './deduplicator.js';
+import { CoPartitioning, partitionNumbers } from '../assignment/co-partitioned-assigner.js';
+import type { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
 import { encodeSeenAt } from './seen-key-codec.js';
 import { readStoreCopy, restoreSeenKeys } from './seen-key-restore.js';
-import {
-  type KafkaSeenKeyStoreOptions,
-  MirrorKitSeenKeyStoreError,
-  type SeenKeyRestore,
-  type SeenKeyStore,
-} from './seen-key-store.js';
+import type { KafkaSeenKeyStoreOptions, SeenKeyRestore, SeenKeyStore } from './seen-key-store.js';
 
 /** Options of {@link PartitionedSeenKeyStore}. */
 export interface PartitionedSeenKeyStoreOptions extends KafkaSeenKeyStoreOptions {

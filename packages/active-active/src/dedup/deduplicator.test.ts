@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Deduplicator, fingerprintAccess, MirrorKitDedupError } from './deduplicator.js';
+import { MirrorKitDedupError } from '../errors.js';
+import { Deduplicator, fingerprintAccess } from './deduplicator.js';
 import { fingerprint } from './key-fingerprint.js';
 
 /**

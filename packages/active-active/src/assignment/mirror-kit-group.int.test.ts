@@ -3,12 +3,12 @@ import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import { type Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { type DedupHandler, dedup } from '../dedup/dedup-handler.js';
+import { Deduplicator } from '../dedup/deduplicator.js';
+import { PartitionedSeenKeyStore } from '../seen-keys/partitioned-seen-key-store.js';
+import { SeenKeyStores } from '../seen-keys/seen-key-stores.js';
 import { CO_PARTITIONED_PROTOCOL } from './co-partitioned-assigner.js';
-import { type DedupHandler, dedup } from './dedup-handler.js';
-import { Deduplicator } from './deduplicator.js';
-import { PartitionedSeenKeyStore } from './partitioned-seen-key-store.js';
-import { SeenKeyStores } from './seen-key-stores.js';
 
 const policy = new DefaultReplicationPolicy();
 const PARTITIONS = 4;

@@ -5,14 +5,14 @@ import { createTopicsAndWait, DefaultReplicationPolicy, readTopicToEnd } from '@
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
+import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { decodeSeenKey } from '../seen-keys/seen-key-codec.js';
 import { CoPartitioning } from './co-partitioned-assigner.js';
 import type { PartitionCountMismatch } from './co-partitioned-assignment.js';
-import { decodeSeenKey } from './seen-key-codec.js';
 
 // The member runs the built package: `pnpm -s build` first.
-const MEMBER = fileURLToPath(new URL('../test-support/group-member.mjs', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const MEMBER = fileURLToPath(new URL('../../test-support/group-member.mjs', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 const policy = new DefaultReplicationPolicy();
 
 interface MemberLine {

@@ -1,4 +1,4 @@
-import { MirrorKitError } from '@mirrorkit/core';
+import { MirrorKitDedupError } from '../errors.js';
 import { type Fingerprint, fingerprint, fingerprintBytes } from './key-fingerprint.js';
 
 /** Options of {@link Deduplicator}. */
@@ -32,14 +32,6 @@ export interface DeduplicatorStats {
    * `maxKeys` or shorten the window.
    */
   readonly evictedInsideWindow: number;
-}
-
-/** Bad options for a {@link Deduplicator}. */
-export class MirrorKitDedupError extends MirrorKitError {
-  declare readonly code: 'DEDUP_INVALID_OPTION';
-  constructor(message: string) {
-    super('DEDUP_INVALID_OPTION', message);
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { MessagePayload } from './dedup-handler.js';
+import type { MessagePayload } from '../dedup/dedup-handler.js';
 import { HybridLogicalClock } from './hybrid-logical-clock.js';
 import type { LwwEntry } from './lww.js';
 import { lww } from './lww-handler.js';

@@ -1,9 +1,10 @@
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { type BatchPayload, dedupBatch } from './dedup-batch-handler.js';
-import { dedup, type MessagePayload } from './dedup-handler.js';
-import { Deduplicator } from './deduplicator.js';
-import { MirrorKitSeenKeyStoreError, type SeenKeyRestore } from './seen-key-store.js';
+import { type BatchPayload, dedupBatch } from '../dedup/dedup-batch-handler.js';
+import { dedup, type MessagePayload } from '../dedup/dedup-handler.js';
+import { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
+import type { SeenKeyRestore } from './seen-key-store.js';
 import { type OpenableSeenKeyStore, SeenKeyStores } from './seen-key-stores.js';
 
 function message(key: string, offset: number): KafkaMessage {

@@ -1,7 +1,8 @@
 import { type ReadRecord, type ReadTopicOptions, readTopicToEnd, TopicReaderError } from '@mirrorkit/core';
 import type { Kafka } from 'kafkajs';
-import type { Deduplicator } from './deduplicator.js';
-import { decodeSeenKey, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+import type { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyCodecError } from '../errors.js';
+import { decodeSeenKey } from './seen-key-codec.js';
 import type { SeenKeyRestore } from './seen-key-store.js';
 
 /**

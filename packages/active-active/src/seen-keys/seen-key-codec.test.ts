@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSeenKey, encodeSeenAt, MirrorKitSeenKeyCodecError } from './seen-key-codec.js';
+import { MirrorKitSeenKeyCodecError } from '../errors.js';
+import { decodeSeenKey, encodeSeenAt } from './seen-key-codec.js';
 
 describe('seen-key records', () => {
   it('round-trips any key and time', () => {

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { MirrorKitError } from '@mirrorkit/core';
 import { EventEmitter } from 'eventemitter3';
+import { MirrorKitClockError } from '../errors.js';
 
 /**
  * A hybrid logical clock reading: physical ms, a counter that orders events within the same ms
@@ -21,14 +21,6 @@ export interface ClockSkewEvent {
   readonly maxSkewMs: number;
   /** What was done: adopted (`report`) or refused (`reject`). */
   readonly action: 'report' | 'reject';
-}
-
-/** Stamps that cannot be used. */
-export class MirrorKitClockError extends MirrorKitError {
-  declare readonly code: 'CLOCK_SKEW' | 'CLOCK_INVALID_STAMP' | 'CLOCK_COUNTER_OVERFLOW';
-  constructor(code: 'CLOCK_SKEW' | 'CLOCK_INVALID_STAMP' | 'CLOCK_COUNTER_OVERFLOW', message: string) {
-    super(code, message);
-  }
 }
 
 /** Options of {@link HybridLogicalClock}. */

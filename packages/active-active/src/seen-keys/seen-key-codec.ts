@@ -1,12 +1,4 @@
-import { MirrorKitError } from '@mirrorkit/core';
-
-/** A seen-key record that is not one of ours. */
-export class MirrorKitSeenKeyCodecError extends MirrorKitError {
-  declare readonly code: 'SEEN_KEY_INVALID_RECORD';
-  constructor(message: string) {
-    super('SEEN_KEY_INVALID_RECORD', message);
-  }
-}
+import { MirrorKitSeenKeyCodecError } from '../errors.js';
 
 // Value layout: "MK" magic, version byte 1, first-seen time as int64 ms (big-endian). The key of
 // the record is the dedup key itself, so compaction keeps one record per key.

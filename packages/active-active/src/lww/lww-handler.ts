@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
-import type { MessagePayload } from './dedup-handler.js';
-import { type HlcStamp, type HybridLogicalClock, MirrorKitClockError } from './hybrid-logical-clock.js';
+import type { MessagePayload } from '../dedup/dedup-handler.js';
+import { MirrorKitClockError } from '../errors.js';
+import type { HlcStamp, HybridLogicalClock } from './hybrid-logical-clock.js';
 import { compareEntries, type LwwEntry } from './lww.js';
 import { readOrigin, readStamp } from './record-stamp.js';
 

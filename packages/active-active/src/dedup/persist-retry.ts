@@ -1,31 +1,4 @@
-import { MirrorKitError } from '@mirrorkit/core';
-import { MirrorKitDedupError } from './deduplicator.js';
-import { MirrorKitSeenKeyStoreError } from './seen-key-store.js';
-
-/**
- * A key whose handler succeeded but whose write to the seen-key store was given up because the
- * consumer is stopping (or the store cannot take it: the cause is then a
- * {@link MirrorKitSeenKeyStoreError}). The record fails, so its offset is not committed; the key
- * stays remembered in memory and is written before any later record carrying it is let through.
- */
-export class MirrorKitDedupPersistError extends MirrorKitError {
-  declare readonly code: 'DEDUP_KEY_NOT_PERSISTED';
-  /** The dedup key that was handled and is not persisted. */
-  readonly key: string;
-  /** Failed writes of it so far. */
-  readonly attempts: number;
-  constructor(key: string, attempts: number, cause: unknown) {
-    super(
-      'DEDUP_KEY_NOT_PERSISTED',
-      `the handler of ${key} succeeded but its seen-key write failed ${attempts} time(s), given up as ${
-        cause instanceof MirrorKitSeenKeyStoreError ? 'the store cannot take it' : 'the consumer is stopping'
-      } (the record fails uncommitted; the key is written when it comes again): ${String(cause)}`,
-      { cause },
-    );
-    this.key = key;
-    this.attempts = attempts;
-  }
-}
+import { MirrorKitDedupError, MirrorKitDedupPersistError, MirrorKitSeenKeyStoreError } from '../errors.js';
 
 /** How {@link dedup} waits between writes of a key its seen-key store rejected. */
 export interface PersistRetryOptions {

@@ -2,9 +2,9 @@ import { MirrorKit, type MirrorKitConsumer, type MirrorKitEachMessagePayload } f
 import { createTopicsAndWait, DefaultReplicationPolicy, encodeCheckpoint } from '@mirrorkit/core';
 import { logLevel, type Message } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
-import { dedup } from './dedup-handler.js';
-import { Deduplicator } from './deduplicator.js';
+import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { dedup } from '../dedup/dedup-handler.js';
+import { Deduplicator } from '../dedup/deduplicator.js';
 import { KafkaSeenKeyStore } from './seen-key-store.js';
 import { SeenKeyStores } from './seen-key-stores.js';
 

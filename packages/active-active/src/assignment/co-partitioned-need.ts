@@ -1,7 +1,7 @@
 import { GROUP_ASSIGNMENT_NEED, type GroupAssignmentNeed, type ReplicationPolicy } from '@mirrorkit/core';
 import kafkajs, { type Consumer, type PartitionAssigner } from 'kafkajs';
+import type { SeenKeyStore } from '../seen-keys/seen-key-store.js';
 import { CO_PARTITIONED_PROTOCOL, CoPartitioning, coPartitioningOf } from './co-partitioned-assigner.js';
-import type { SeenKeyStore } from './seen-key-store.js';
 
 // kafkajs is CommonJS; Node's ESM loader cannot see PartitionAssigners as a named export.
 const { PartitionAssigners } = kafkajs;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { kafkaFor, sharedClusters, uniqueName } from '../../../test/kafka-context.js';
-import { Deduplicator } from './deduplicator.js';
+import { kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
 import { encodeSeenAt } from './seen-key-codec.js';
-import { KafkaSeenKeyStore, MirrorKitSeenKeyStoreError } from './seen-key-store.js';
+import { KafkaSeenKeyStore } from './seen-key-store.js';
 
 describe('KafkaSeenKeyStore on a real broker', () => {
   it('creates a compacted topic, restores what was remembered and skips corrupt or foreign records', async () => {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Consumer } from 'kafkajs';
-import type { Deduplicator } from './deduplicator.js';
-import { MirrorKitSeenKeyStoreError, type SeenKeyRestore, type SeenKeyStore } from './seen-key-store.js';
+import type { Deduplicator } from '../dedup/deduplicator.js';
+import { MirrorKitSeenKeyStoreError } from '../errors.js';
+import type { SeenKeyRestore, SeenKeyStore } from './seen-key-store.js';
 
 /** A store that restores into a seen-set when opened, as {@link KafkaSeenKeyStore}. */
 export interface OpenableSeenKeyStore extends SeenKeyStore {

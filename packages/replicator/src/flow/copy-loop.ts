@@ -11,6 +11,7 @@ import kafkajs, {
   type EachBatchPayload,
   type Kafka,
   type Producer,
+  type RecordMetadata,
   type Sender,
   type Transaction,
 } from 'kafkajs';
@@ -27,6 +28,7 @@ import type { OffsetSyncWriter } from './offset-sync-writer.js';
 import { PartitionStops } from './partition-stops.js';
 import { produceErrorKind, protocolErrorType } from './produce-error-kind.js';
 import { chunkEnd, recordBytes, type SourceRecord } from './record-chunks.js';
+import { type PartitionSend, SendCoalescer } from './send-coalescer.js';
 
 /** Source partitions one copy loop copies at once. */
 export const PARTITIONS_COPIED_CONCURRENTLY = 8;
@@ -98,6 +100,8 @@ export class CopyLoop {
   /** Since when the loop has not been running; null while it runs. */
   #downSince: number | null = Date.now();
   #skipped = 0;
+  /** The commit of resolved offsets in flight, if any: one at a time for the whole consumer. */
+  #committing: Promise<void> | null = null;
   readonly #backoff = new RestartBackoff();
   readonly #eos: ExactlyOnceWriter | null;
   readonly #stops = new PartitionStops();
@@ -105,6 +109,22 @@ export class CopyLoop {
   readonly #compression: CompressionType;
   /** Labels of the compression counters, made once: every send reports to them. */
   readonly #codecLabels: { readonly flow: string; readonly codec: string };
+  /** Counts what the codec did with each send's records. */
+  readonly #observeCodec = (o: { compressedBytes: number; uncompressedBytes: number }): void => {
+    this.#o.metrics.inc('mirrorkit_replicator_compressed_bytes_total', this.#codecLabels, o.compressedBytes);
+    this.#o.metrics.inc(
+      'mirrorkit_replicator_compression_saved_bytes_total',
+      this.#codecLabels,
+      o.uncompressedBytes - o.compressedBytes,
+    );
+  };
+  /** Copies outside exactly-once: the partitions' chunks of a moment go in one request. */
+  readonly #coalescer = new SendCoalescer((topicMessages) =>
+    observeCompression(this.#observeCodec, () =>
+      // The producer of the moment: a broken one is replaced while chunks wait for their turn.
+      this.producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages }),
+    ),
+  );
   /** When each held partition was first held, for {@link stoppedPartitions}. */
   readonly #heldSince = new WeakMap<object, number>();
   // A source batch that does not decode holds its partition (never copied past, reported as a
@@ -347,7 +367,7 @@ export class CopyLoop {
   }
 
   async #copy(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const { flow } = this.#o;
     const key = `${batch.topic}\u0000${batch.partition}`;
@@ -372,6 +392,15 @@ export class CopyLoop {
       txn = await producer.transaction();
     }
     const sender: Sender = txn ?? this.producer;
+    // In a transaction the records go with its offsets, through its producer of their own (each
+    // message names its partition).
+    const transaction = txn;
+    const send: PartitionSend = transaction
+      ? (topic, _partition, messages) =>
+          observeCompression(this.#observeCodec, () =>
+            transaction.send({ topic, acks: -1, compression: this.#compression, messages }),
+          )
+      : this.#coalescer.send;
     const landed: Landed[] = [];
     /** Index of the record the partition stopped at, if it stopped. */
     let stoppedAt: number | null = null;
@@ -381,7 +410,7 @@ export class CopyLoop {
         const to = chunkEnd(records, from);
         let outcome: { landed: number; rejection: unknown };
         try {
-          outcome = await this.#write(sender, remote, batch.partition, records.slice(from, to), (part) => {
+          outcome = await this.#write(send, remote, batch.partition, records.slice(from, to), (part) => {
             landed.push(part);
             // Resolved chunk by chunk: a failure later in the batch does not send this chunk again.
             if (!txn) {
@@ -459,8 +488,27 @@ export class CopyLoop {
       }
       this.#o.succeeded();
     }
-    await commitOffsetsIfNecessary();
+    await this.#commitResolved(payload);
     await heartbeat();
+  }
+
+  /**
+   * Commits every offset resolved so far (each one acknowledged by the target), as kafkajs does
+   * after each batch, but once for the partitions whose batches end together. kafkajs commits all
+   * uncommitted offsets after every batch, and the partitions of a fetch end together since their
+   * chunks go in one request: each of them sent the same OffsetCommit, one after another, and the
+   * next fetch waited for the last. A batch that ends while a commit is in flight waits for it and
+   * commits what is still uncommitted after it; kafkajs's own commit then finds nothing left.
+   */
+  async #commitResolved(payload: EachBatchPayload): Promise<void> {
+    while (this.#committing) await this.#committing.catch(() => undefined);
+    const { topics } = payload.uncommittedOffsets();
+    if (topics.length === 0) return;
+    const run = payload.commitOffsetsIfNecessary({ topics }).finally(() => {
+      if (this.#committing === run) this.#committing = null;
+    });
+    this.#committing = run;
+    await run;
   }
 
   /**
@@ -470,48 +518,32 @@ export class CopyLoop {
    * the record right after them. Any other failure is thrown.
    */
   async #write(
-    sender: Sender,
+    send: PartitionSend,
     remote: string,
     partition: number,
     chunk: readonly SourceRecord[],
     onLanded: (part: Landed) => void,
   ): Promise<{ landed: number; rejection: unknown }> {
-    let metadata: Awaited<ReturnType<Sender['send']>>;
+    let metadata: RecordMetadata[];
     try {
-      metadata = await observeCompression(
-        (o) => {
-          this.#o.metrics.inc(
-            'mirrorkit_replicator_compressed_bytes_total',
-            this.#codecLabels,
-            o.compressedBytes,
-          );
-          this.#o.metrics.inc(
-            'mirrorkit_replicator_compression_saved_bytes_total',
-            this.#codecLabels,
-            o.uncompressedBytes - o.compressedBytes,
-          );
-        },
-        () =>
-          sender.send({
-            topic: remote,
-            acks: -1,
-            compression: this.#compression,
-            messages: chunk.map((m) => ({
-              key: m.key,
-              value: m.value,
-              headers: m.headers as Record<string, Buffer>,
-              timestamp: m.timestamp,
-              partition,
-            })),
-          }),
+      metadata = await send(
+        remote,
+        partition,
+        chunk.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: m.headers as Record<string, Buffer>,
+          timestamp: m.timestamp,
+          partition,
+        })),
       );
     } catch (error) {
       if (produceErrorKind(error) !== 'record') throw error;
       if (chunk.length === 1) return { landed: 0, rejection: error };
       const half = Math.ceil(chunk.length / 2);
-      const left = await this.#write(sender, remote, partition, chunk.slice(0, half), onLanded);
+      const left = await this.#write(send, remote, partition, chunk.slice(0, half), onLanded);
       if (left.rejection !== null) return left;
-      const right = await this.#write(sender, remote, partition, chunk.slice(half), onLanded);
+      const right = await this.#write(send, remote, partition, chunk.slice(half), onLanded);
       return { landed: half + right.landed, rejection: right.rejection };
     }
     // Offsets of one idempotent send to one partition are contiguous from its base offset.

@@ -72,7 +72,7 @@ describe("MirrorKit's consumer with dedup across a group (real brokers)", () => 
     mm2 = undefined;
   });
 
-  it('co-partitions the group by itself when the handler is a dedup handler, and says when a member cannot', async () => {
+  it('co-partitions the group by itself when the handler is a dedup handler, keeps it when a copy appears live, and says when a member cannot', async () => {
     const { east, west } = sharedClusters();
     const a = uniqueName('east');
     const b = uniqueName('west');
@@ -90,16 +90,26 @@ describe("MirrorKit's consumer with dedup across a group (real brokers)", () => 
     const fallbacks: string[] = [];
     // Three members, as the issue measured: kafkajs's round-robin splits every pair of copies of
     // 4 partitions over three members. No partitionAssigners given: the handler asks for them.
+    // Each with a store partitioned like the data, which the consumer has follow its joins.
+    const c = uniqueName('eu');
+    const third = policy.formatRemoteTopic(c, topic);
+    const subscribed = new Set<string>();
     for (const member of ['m1', 'm2', 'm3']) {
-      const consumer = mk.consumer({ groupId: group, metadataRefreshMs: 60_000, progress: false });
+      const consumer = mk.consumer({ groupId: group, metadataRefreshMs: 1000, progress: false });
       consumers.push(consumer);
       consumer.on('assignment:fallback', (f) => fallbacks.push(`${member}: ${f.protocol}`));
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
-        eachMessage: dedup(handle(handlings, member), {
-          deduplicator: new Deduplicator({ maxKeys: 10_000 }),
-        }),
+      consumer.on('subscription:changed', (change) => {
+        if (change.added.includes(third)) subscribed.add(member);
       });
+      const seen = new Deduplicator({ maxKeys: 10_000 });
+      const store = new PartitionedSeenKeyStore(westKafka, {
+        topic: `${group}.mirrorkit-seen`,
+        partitions: PARTITIONS,
+      });
+      closers.push(() => store.close());
+      await store.open(seen);
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({ eachMessage: dedup(handle(handlings, member), { deduplicator: seen, store }) });
     }
     await eventually(
       'three members in a stable group',
@@ -127,6 +137,24 @@ describe("MirrorKit's consumer with dedup across a group (real brokers)", () => 
     await new Promise((r) => setTimeout(r, 1500)); // a late second handling would show by now
     expect(notOnce(handlings, ids)).toEqual({});
     expect(new Set([...handlings.values()].flat()).size).toBeGreaterThan(1); // the load was shared
+    expect(fallbacks).toEqual([]);
+
+    // A third region's copy appears while the group runs (wildcard pick-up: each member restarts
+    // its consumer on the new topic list, and the group rebalances): copies of keys already
+    // handled are duplicates, in whichever member now holds their partition number.
+    await createTopics(westKafka, [third]);
+    await eventually(
+      'every member reads the new copy',
+      async () => (subscribed.size === 3 ? true : undefined),
+      60_000,
+    );
+    const fresh = Array.from({ length: 100 }, (_, i) => `${c}:evt-${i}`);
+    await produce(westKafka, third, [...ids.slice(0, 100), ...fresh]);
+    await eventually('the new events handled', async () =>
+      fresh.every((id) => handlings.has(id)) ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(notOnce(handlings, [...ids, ...fresh])).toEqual({});
     expect(fallbacks).toEqual([]);
 
     // A member whose handler asks nothing (an older version in a rolling deploy): the group runs

@@ -34,6 +34,18 @@ export function kafkaFor(bootstrap: string, clientId = 'mirrorkit-test'): Kafka 
   return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING });
 }
 
+/** Sum of the high watermarks of a topic; -1 while it does not exist. */
+export async function recordCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return -1;
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** A name unique to this run, so tests sharing two clusters never see each other's topics or groups. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -5,7 +5,13 @@ import { createTopicsAndWait, DefaultReplicationPolicy, readTopicToEnd } from '@
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import {
+  eventually,
+  kafkaFor,
+  recordCount,
+  sharedClusters,
+  uniqueName,
+} from '../../../../test/kafka-context.js';
 import { decodeSeenKey } from '../seen-keys/seen-key-codec.js';
 import { CoPartitioning } from './co-partitioned-assigner.js';
 import type { PartitionCountMismatch } from './co-partitioned-assignment.js';
@@ -194,19 +200,10 @@ describe('co-partitioned dedup across a consumer group of three instances (real 
 
   /** Until MM2 copied all of us-east's topic and the group committed everything of both topics. */
   async function drained(s: Setup): Promise<void> {
-    const ends = async (kafka: Kafka, topic: string) => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-      } finally {
-        await admin.disconnect();
-      }
-    };
     await eventually(
       'MM2 copied everything and the group committed it all',
       async () => {
-        if ((await ends(s.west, s.remote)) !== (await ends(s.east, s.topic))) return undefined;
+        if ((await recordCount(s.west, s.remote)) !== (await recordCount(s.east, s.topic))) return undefined;
         const admin = s.west.admin();
         await admin.connect();
         try {

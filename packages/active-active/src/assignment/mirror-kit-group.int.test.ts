@@ -3,7 +3,13 @@ import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type MirrorMakerProcess, mirrorMakerTestProperties, startMirrorMaker } from '@mirrorkit/testkit';
 import { type Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, kafkaFor, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import {
+  eventually,
+  kafkaFor,
+  recordCount,
+  sharedClusters,
+  uniqueName,
+} from '../../../../test/kafka-context.js';
 import { type DedupHandler, dedup } from '../dedup/dedup-handler.js';
 import { Deduplicator } from '../dedup/deduplicator.js';
 import { PartitionedSeenKeyStore } from '../seen-keys/partitioned-seen-key-store.js';
@@ -31,16 +37,6 @@ async function produce(kafka: Kafka, topic: string, ids: readonly string[]): Pro
   // Default partitioner and equal counts: both copies of a key land in the same partition number.
   await producer.send({ topic, acks: -1, messages: ids.map((id) => ({ key: id, value: id })) });
   await producer.disconnect();
-}
-
-async function recordCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Each handling, by event id: the ground truth of what the group's handlers did. */

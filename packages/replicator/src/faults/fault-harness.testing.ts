@@ -33,18 +33,6 @@ export function flowProperties(
   })}${extra}`;
 }
 
-/** Sum of the high watermarks of a topic; -1 while it does not exist. */
-export async function recordCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return -1;
-    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** A producer writing ids `p<partition>-<n>` at a steady rate, each partition in order. */
 export interface SteadyProducer {
   /** Records acknowledged so far (acks=-1). */

@@ -1,14 +1,13 @@
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import type { Admin } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { eventually, recordCount, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
 import { type Replicator, startReplicator } from '../replicator.js';
 import { testLog } from '../replicator-test-log.testing.js';
 import {
   flowProperties,
   kafkaAt,
   metricValue,
-  recordCount,
   type SteadyProducer,
   sleep,
   startSteadyProducer,

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type KafkaCluster, startCluster } from '@mirrorkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { eventually, recordCount, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
 import {
   flowProperties,
   kafkaAt,
   killChildren,
   type ReplicatorChild,
-  recordCount,
   type SteadyProducer,
   sleep,
   spawnReplicator,

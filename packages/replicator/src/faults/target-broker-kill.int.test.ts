@@ -1,13 +1,12 @@
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { type KafkaCluster, startCluster } from '@mirrorkit/testkit';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { eventually, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { eventually, recordCount, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
 import { type Replicator, startReplicator } from '../replicator.js';
 import { testLog } from '../replicator-test-log.testing.js';
 import {
   flowProperties,
   kafkaAt,
-  recordCount,
   type SteadyProducer,
   sleep,
   startSteadyProducer,

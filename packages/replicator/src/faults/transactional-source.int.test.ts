@@ -1,10 +1,10 @@
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import type { Producer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { eventually, recordCount, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
 import { type Replicator, startReplicator } from '../replicator.js';
 import { testLog } from '../replicator-test-log.testing.js';
-import { flowProperties, kafkaAt, recordCount, sleep } from './fault-harness.testing.js';
+import { flowProperties, kafkaAt, sleep } from './fault-harness.testing.js';
 import { readIds } from './replication-oracle.testing.js';
 
 const policy = new DefaultReplicationPolicy();

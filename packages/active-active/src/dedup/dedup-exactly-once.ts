@@ -7,7 +7,7 @@ import type { PartitionedSeenKeyStore } from '../seen-keys/partitioned-seen-key-
 import { encodeSeenAt } from '../seen-keys/seen-key-codec.js';
 import type { DedupEvents } from './dedup-handler.js';
 import { dedupKeyText, readDedupKey } from './dedup-key.js';
-import type { Deduplicator } from './deduplicator.js';
+import { type Deduplicator, fingerprintAccess } from './deduplicator.js';
 import type { Fingerprint } from './key-fingerprint.js';
 
 /** What the handler of {@link dedupExactlyOnce} gets for each record not handled before. */
@@ -174,6 +174,7 @@ export function dedupExactlyOnce(
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
         const record = { topic, partition, message };
+        // Hashed once: readDedupKey leaves the key's fingerprint in fp for the lookup.
         const read = readDedupKey(record, keyOf, fp);
         const key = read === false ? null : dedupKeyText(record, read);
         if (key === null) {
@@ -182,7 +183,7 @@ export function dedupExactlyOnce(
           events.emit('invalid-key', { topic, partition, offset: message.offset, action });
           if (action === 'pass')
             await handler({ ...record, cluster: payload.cluster, transaction: txn, heartbeat });
-        } else if (handled.has(key) || deduplicator.has(key)) {
+        } else if (handled.has(key) || fingerprintAccess.has(deduplicator, fp.hi, fp.lo)) {
           counts.duplicates++;
           events.emit('duplicate', { key, topic, partition, offset: message.offset });
         } else {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTopicsAndWait, DefaultReplicationPolicy } from '@mirrorkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
+import { eventually, recordCount, sharedClusters, uniqueName } from '../../../../test/kafka-context.js';
 import {
   endOffsets,
   flowProperties,
@@ -11,7 +11,6 @@ import {
   killChildren,
   openTransactions,
   type ReplicatorChild,
-  recordCount,
   type SteadyProducer,
   sleep,
   spawnReplicator,
@@ -89,19 +88,22 @@ describe('exactly-once: an owner stalled past the session timeout is fenced when
     // Frozen inside a transaction, so that waking up it has one to finish: a partition whose last
     // stable offset stays put below its high watermark while the survivor's move on is the frozen
     // process's open transaction. Between transactions (fetching), it is let go and frozen again.
+    // Each miss lets it run about as long as it was stopped. Stopped 1 s and let go for only a
+    // moment each time, it could stay unheard past its 10 s session timeout and leave the group,
+    // after which no attempt can catch it in a transaction (all 20 missed once this stop).
     let frozen: number | undefined;
     let stoppedAt = 0;
     let attempts = 0;
-    for (; attempts < 20 && frozen === undefined; attempts++) {
+    for (; attempts < 25 && frozen === undefined; attempts++) {
       stalled.process.kill('SIGSTOP');
       stoppedAt = Date.now();
       const first = await openTransactions(target, remote);
-      await sleep(1000);
+      await sleep(600);
       const then = await openTransactions(target, remote);
       frozen = [...first].find(([partition, lso]) => then.get(partition) === lso)?.[0];
       if (frozen === undefined) {
         stalled.process.kill('SIGCONT');
-        await sleep(37 * (attempts % 5));
+        await sleep(600 + 37 * (attempts % 5));
       }
     }
     expect(frozen, 'the stalled replicator frozen with a transaction open').toBeDefined();
